@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# vdeliver - virtual mailbox delivery agent.
+#
+#   make            build build/vdeliver and build/vmap
+#   make check      install missing build/test packages (make deps), build
+#                   from scratch and run every test suite
+#   make check SANITIZE=1   the same with ASan + UBSan (in build-san/)
+#   make demo       deliver sample mail with the example configuration
+#   make bench      benchmark (not part of check)
+#   make install    honours PREFIX, DESTDIR, SYSCONFDIR
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+VERSION     = 0.9.0
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN        = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+              -Wmissing-prototypes -Wformat=2
+CPPFLAGS   += -D_GNU_SOURCE -Iinclude -DVDELIVER_VERSION='"$(VERSION)"' \
+              -DSYSCONFDIR='"$(SYSCONFDIR)"'
+LIBS        = -ldb
+
+# MySQL/MariaDB client library, when its development files are present.
+MYSQL_CFLAGS := $(shell pkg-config --cflags libmariadb 2>/dev/null)
+MYSQL_LIBS   := $(shell pkg-config --libs libmariadb 2>/dev/null)
+ifneq ($(MYSQL_LIBS),)
+ifneq ($(wildcard src/map_mysql.c),)
+CPPFLAGS += -DHAVE_MYSQL $(MYSQL_CFLAGS)
+LIBS     += $(MYSQL_LIBS)
+endif
+endif
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+BUILD      ?= build-san
+CFLAGS     += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+else
+BUILD      ?= build
+endif
+
+MAINS    = src/main.c src/vmap.c
+LIBSRC   = $(filter-out $(MAINS),$(wildcard src/*.c))
+LIBOBJ   = $(LIBSRC:src/%.c=$(BUILD)/%.o)
+CHECKSRC = $(wildcard tests/check_*.c)
+CHECKBIN = $(CHECKSRC:tests/%.c=$(BUILD)/%)
+HEADERS  = $(wildcard include/*.h)
+
+.PHONY: all check check-unit check-blackbox deps demo bench install \
+        uninstall clean distclean
+
+all: $(BUILD)/vdeliver $(BUILD)/vmap
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(BUILD)/%.o: src/%.c $(HEADERS) | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/libvdeliver.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(BUILD)/vdeliver: $(BUILD)/main.o $(BUILD)/libvdeliver.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/vmap: $(BUILD)/vmap.o $(BUILD)/libvdeliver.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/check_%: tests/check_%.c tests/check_util.h $(BUILD)/libvdeliver.a
+	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(CFLAGS) $(WARN) -Itests -o $@ \
+	    $< $(BUILD)/libvdeliver.a $(LDFLAGS) $(LIBS) $(CHECK_LIBS)
+
+# Everything the build and the tests need on Debian 12, installed only
+# when missing (apt-get as root).
+DEPS = gcc make pkg-config libdb-dev db-util check libsubunit-dev \
+       libmariadb-dev mariadb-server mariadb-client util-linux time \
+       procps e2fsprogs
+deps:
+	@missing=""; for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	        grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "missing packages:$$missing (run make deps as root)"; \
+	        exit 1; \
+	    fi; \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends $$missing; \
+	else \
+	    echo "deps: all present"; \
+	fi
+
+check: deps
+	rm -rf $(BUILD)
+	$(MAKE) all $(CHECKBIN)
+	BUILD=$(BUILD) sh tests/run_all.sh
+
+check-unit: all $(CHECKBIN)
+	BUILD=$(BUILD) sh tests/run_all.sh unit
+
+check-blackbox: all
+	BUILD=$(BUILD) sh tests/run_all.sh blackbox
+
+demo: all
+	sh conf/demo.sh $(BUILD)
+
+bench: all
+	sh tests/bench.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/vdeliver
+	install -m 0755 $(BUILD)/vdeliver $(DESTDIR)$(SBINDIR)/vdeliver
+	install -m 0755 $(BUILD)/vmap $(DESTDIR)$(BINDIR)/vmap
+	install -m 0644 man/vdeliver.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/vdeliver.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/vmap.1 $(DESTDIR)$(MANDIR)/man1/
+	test -e $(DESTDIR)$(SYSCONFDIR)/vdeliver/vdeliver.conf || \
+	    install -m 0644 conf/vdeliver.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/vdeliver/vdeliver.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vdeliver $(DESTDIR)$(BINDIR)/vmap \
+	    $(DESTDIR)$(MANDIR)/man8/vdeliver.8 \
+	    $(DESTDIR)$(MANDIR)/man5/vdeliver.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man1/vmap.1
+
+clean:
+	rm -rf build build-san
+
+distclean: clean
