@@ -21,6 +21,9 @@ CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN        = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
               -Wmissing-prototypes -Wformat=2
+ifeq ($(WERROR),1)
+WARN       += -Werror
+endif
 CPPFLAGS   += -D_GNU_SOURCE -Iinclude -DVDELIVER_VERSION='"$(VERSION)"' \
               -DSYSCONFDIR='"$(SYSCONFDIR)"'
 LIBS        = -ldb
@@ -52,7 +55,7 @@ LIBSRC   = $(filter-out $(MAINS),$(wildcard src/*.c))
 LIBOBJ   = $(LIBSRC:src/%.c=$(BUILD)/%.o)
 CHECKSRC = $(wildcard tests/check_*.c)
 CHECKBIN = $(CHECKSRC:tests/%.c=$(BUILD)/%)
-HEADERS  = $(wildcard include/*.h)
+HEADERS  = $(wildcard include/*.h src/*.h)
 
 .PHONY: all check check-unit check-blackbox deps demo bench install \
         uninstall clean distclean

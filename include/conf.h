@@ -60,6 +60,11 @@ int	conf_override(struct conf *cf, const char *name_eq_value,
  */
 char	*conf_get(const struct conf *cf, const char *name,
 	    struct dstatus *why);
+/*
+ * The value exactly as written, without expansion (mysql_table(5) files
+ * use main.cf syntax but raw values); NULL when not set.  No defaults.
+ */
+const char *conf_get_raw(const struct conf *cf, const char *name);
 /* Where a parameter was last set: file name and line (0 = -o / default). */
 const char *conf_where(const struct conf *cf, const char *name, int *line_r);
 /* Expand text with the configuration's parameters (malloc'd). */
@@ -77,6 +82,7 @@ int	conf_settings(const struct conf *cf, struct vconfig *vc,
 	    struct dstatus *why);
 void	conf_settings_free(struct vconfig *vc);
 
+/* Frees everything; values are wiped first (they may hold passwords). */
 void	conf_free(struct conf *cf);
 
 #endif
