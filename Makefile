@@ -116,7 +116,7 @@ check-unit: all $(CHECKBIN)
 check-blackbox: all
 	BUILD=$(BUILD) sh tests/run_all.sh blackbox
 
-demo: all
+demo: deps all
 	sh conf/demo.sh $(BUILD)
 
 bench: all

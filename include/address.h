@@ -18,7 +18,8 @@ char	*address_fold(const char *addr);
  * the stripped localpart would be empty, not for postmaster,
  * mailer-daemon, nor owner-* / *-request when '-' is in delims); then
  * @domain when the address has a non-empty domain.  Keys are malloc'd into
- * keys_r; the count is returned.  Duplicate keys are not repeated.
+ * keys_r; the count is returned (0 for an empty address, -1 when out of
+ * memory).  Duplicate keys are not repeated.
  */
 int	address_keys(const char *folded, const char *delims,
 	    char *keys_r[ADDRESS_MAX_KEYS]);

@@ -25,6 +25,7 @@ enum map_result {
 /* map_open() flags */
 #define MAP_OPEN_NOSUBST 0x1	/* regexp: skip rules with $n substitution */
 #define MAP_OPEN_FOLD	 0x2	/* (vmap -q) nothing special; reserved */
+#define MAP_OPEN_NOFOLD	 0x4	/* texthash: keep the case of keys (vmap -f) */
 
 struct map;
 
@@ -105,5 +106,9 @@ extern const struct map_ops map_static_ops;
 extern const struct map_ops map_texthash_ops;
 extern const struct map_ops map_hash_ops;
 extern const struct map_ops map_btree_ops;
+#ifdef HAVE_MYSQL
+extern const struct map_ops map_mysql_ops;
+#endif
+extern const struct map_ops map_regexp_ops;
 
 #endif

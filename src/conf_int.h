@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * conf_int.h - private interface between conf.c (storage and syntax),
+ * conf_int.h - private interface between the parts of the conf module:
+ * conf.c (parameter store, defaults), conf_parse.c (main.cf syntax),
  * conf_expand.c ($expansion) and conf_settings.c (typed values and
  * validation).  Nothing outside src/conf*.c includes this file.
  */
@@ -24,6 +25,16 @@ struct dstatus;
 #define CONF_SPACE(c) \
 	((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || \
 	 (c) == '\v' || (c) == '\f')
+
+/*
+ * Store name = value (both copied); the last definition wins.  file is
+ * a name returned by conf_add_file(), or NULL for -o; line 0 for -o.
+ * -1 only when out of memory.
+ */
+int	conf_set(struct conf *cf, const char *name, const char *value,
+	    const char *file, int line);
+/* Remember a file name for the life of cf; NULL when out of memory. */
+const char *conf_add_file(struct conf *cf, const char *name);
 
 /*
  * Raw value of the parameter name[0..len): the value set in the file or

@@ -176,6 +176,10 @@ load_config(const char *path, int setuid_mode, struct dstatus *why)
 		len += (size_t)n;
 	}
 	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		status_set(why, "4.3.5", "%s: contains a NUL byte", path);
+		goto out;
+	}
 	if ((cf = conf_new()) != NULL &&
 	    conf_parse_text(cf, path, text, why) < 0) {
 		conf_free(cf);

@@ -24,13 +24,15 @@ struct map_mysql_host {
 	char	*addr;		/* host name or socket path */
 	unsigned int port;	/* 0 = library default */
 	int	is_unix;
+	int	force_tcp;	/* "inet:" given: never the socket */
 	long long fail_until;	/* monotonic ms; skip the host until then */
 };
 
 struct map_mysql {
 	struct map map;			/* first: the registry casts */
+	char	*cf_path;		/* the .cf file, for messages */
 	struct conf *cf;		/* owns every const char * below */
-	int	strict;			/* MAP_OPEN_NOSUBST: one row, one value */
+	int	strict;			/* MAP_OPEN_NOSUBST: one value only */
 	const char *user;
 	const char *password;
 	const char *dbname;
@@ -67,7 +69,6 @@ struct map_mysql_key {
 	const char *label[9];		/* label[0] = rightmost (%1) */
 	size_t	label_len[9];
 	int	nlabels;
-	char	*labels_buf;
 };
 
 /* Growing string. */
@@ -75,6 +76,7 @@ struct map_mysql_buf {
 	char	*s;
 	size_t	len;
 	size_t	size;
+	int	failed;			/* out of memory: s is incomplete */
 };
 
 /* Escapes len bytes of from into to (room for 2 * len + 1); returns length. */
@@ -82,7 +84,7 @@ typedef size_t (*map_mysql_escape_fn)(void *ctx, char *to, const char *from,
 	    size_t len);
 
 /* map_mysql_query.c */
-int	map_mysql_format_check(const char *fmt, int is_query);
+int	map_mysql_format_check(const char *fmt);
 void	map_mysql_key_split(struct map_mysql_key *k, const char *text);
 void	map_mysql_key_free(struct map_mysql_key *k);
 int	map_mysql_expand(struct map_mysql_buf *b, const char *fmt,
@@ -90,11 +92,16 @@ int	map_mysql_expand(struct map_mysql_buf *b, const char *fmt,
 	    map_mysql_escape_fn esc, void *esc_ctx);
 void	map_mysql_buf_add(struct map_mysql_buf *b, const char *s, size_t n);
 void	map_mysql_buf_free(struct map_mysql_buf *b);
+const char *map_mysql_printable(const char *s, char *buf, size_t size);
 int	map_mysql_domain_open(struct map_mysql *m, const char *list,
 	    struct dstatus *why);
 enum map_result map_mysql_domain_ok(struct map_mysql *m,
 	    const struct map_mysql_key *k, struct dstatus *why);
 void	map_mysql_domain_close(struct map_mysql *m);
+
+/* map_mysql_result.c: read the answer to the query just sent on db */
+enum map_result map_mysql_result_read(struct map_mysql *m, struct st_mysql *db,
+	    const struct map_mysql_key *k, char **value_r, struct dstatus *why);
 
 /* map_mysql_conn.c */
 int	map_mysql_hosts_parse(struct map_mysql *m, const char *list,

@@ -78,6 +78,7 @@ resolve_mailbox(const struct resolver *rs, struct delivery *dl,
     char *const keys[], int nkeys)
 {
 	const char *map, *key;
+	struct dstatus why;
 	int	maildir;
 
 	switch (maplist_search(rs->mailbox_maps, keys, nkeys, &dl->value, &map,
@@ -98,10 +99,10 @@ resolve_mailbox(const struct resolver *rs, struct delivery *dl,
 		return (-1);
 	}
 	if (walk_check_path(dl->value, &dl->relpath, &maildir,
-	    &dl->status) < 0) {
-		status_set(&dl->status, "4.3.5",
-		    "recipient %s: bad mailbox path %s in %s", dl->folded,
-		    dl->value, rs->mailbox_maps->param);
+	    &why) < 0) {
+		/* walk's text shows control characters safely */
+		status_set(&dl->status, why.dsn, "recipient %s: %s",
+		    dl->folded, why.text);
 		return (-1);
 	}
 	dl->format = maildir ? FORMAT_MAILDIR : FORMAT_MBOX;

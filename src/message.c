@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * message.c - spool the message once from standard input, normalised, and
+ * copy it to each mailbox with the delivery headers in front.
+ *
+ * Guarantees: memory stays bounded whatever the message size (at most
+ * MESSAGE_MEM_MAX bytes of message; beyond that everything goes to an
+ * unlinked temporary file that vanishes with the process).  The spooled
+ * bytes are the input minus a leading From_ line, with CRLF folded to LF
+ * and a final LF added to a non-empty message; every other byte (bare CR,
+ * NUL) is kept, and an empty input stays empty.  message_write() never
+ * writes a byte that would take the file past out->limit.  The spool file
+ * is only read with pread(), so forked children share no file position.
+ *
+ * Spooling reads straight into the message buffer and normalises in place:
+ * folding CRLF only shrinks the data, so the output never overtakes the
+ * input, and the common case (no CR at all) copies nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "message.h"
+#include "status.h"
+
+#define MESSAGE_BUF	   (64 * 1024)	/* I/O chunk and output buffer */
+#define MESSAGE_DT_MAX	   1000		/* Delivered-To values kept (Postfix) */
+#define MESSAGE_DT_LEN	   1000		/* bytes kept of one value */
+#define MESSAGE_SENDER_LEN 1000		/* bytes kept of the From_ sender */
+
+static const char message_dt_name[] = "delivered-to:";
+#define MESSAGE_DT_NAMELEN (sizeof(message_dt_name) - 1)
+
+struct message {
+	char	*mem;		/* the whole message, or NULL: in fd */
+	int	fd;		/* unlinked spool file, or -1 */
+	off_t	size;
+	char	*sender;	/* From_ line sender, NULL: no From_ line */
+	char	**dt;		/* Delivered-To values, top header block */
+	size_t	ndt;
+};
+
+/* The From_ line: undecided, inside (before/in/after the sender), gone. */
+enum { FROM_UNKNOWN, FROM_SKIP, FROM_TOKEN, FROM_REST, FROM_DONE, FROM_NONE };
+/* The header scan: line start, field name, other line, value, done. */
+enum { HS_BOL, HS_NAME, HS_SKIP, HS_BLANK, HS_VALUE, HS_DONE };
+
+struct spool {
+	struct message *msg;
+	const char *tmpdir;
+	char	*buf;		/* MESSAGE_MEM_MAX bytes */
+	size_t	len;		/* bytes in buf */
+	int	cr_last;	/* buf[len - 1] is a CR the next LF folds */
+	size_t	scanned;	/* buf[0..scanned) seen by the header scan */
+	off_t	flushed;	/* bytes already in the spool file */
+	char	last;		/* the last byte flushed */
+	int	from;		/* FROM_* */
+	char	sender[MESSAGE_SENDER_LEN + 1];
+	size_t	slen;
+	int	hs;		/* HS_* */
+	size_t	npos;		/* bytes of the field name matched */
+	char	val[MESSAGE_DT_LEN + 1];
+	size_t	vlen;
+};
+
+/*
+ * A spool failure concerns our temporary file, never the mailbox, so it
+ * defers even for EDQUOT/EFBIG (which status_errno() would bounce).
+ */
+static void
+spool_fail(struct dstatus *why, int err, const char *text, const char *dir)
+{
+	if (err == EDQUOT || err == EFBIG)
+		status_set(why, "4.3.0", "%s%s%s: %s", text, dir ? " in " : "",
+		    dir ? dir : "", strerror(err));
+	else
+		status_errno(why, err, "4.3.0", "%s%s%s", text,
+		    dir ? " in " : "", dir ? dir : "");
+}
+
+static int
+message_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t	r;
+
+	while (n > 0) {
+		if ((r = write(fd, p, n)) > 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (r == 0)
+			errno = EIO;	/* no progress and no error: no spin */
+		if (r == 0 || (r < 0 && errno != EINTR))
+			return (-1);
+	}
+	return (0);
+}
+
+/* Fold CRLF to LF in the n bytes just read to buf + len, in place. */
+static void
+spool_fold(struct spool *sp, size_t n)
+{
+	char	*src = sp->buf + sp->len, *end = src + n, *dst = src, *cr;
+	size_t	k;
+
+	if (sp->cr_last && *src == '\n') {
+		dst[-1] = '\n';		/* CRLF split across two reads */
+		src++;
+	}
+	sp->cr_last = 0;
+	while (src < end) {
+		if ((cr = memchr(src, '\r', (size_t)(end - src))) == NULL)
+			cr = end;
+		k = (size_t)(cr - src);
+		if (dst != src)
+			memmove(dst, src, k);
+		dst += k;
+		if ((src = cr) == end)
+			break;
+		if (++src < end && *src == '\n')
+			*dst++ = *src++;
+		else {
+			*dst++ = '\r';
+			sp->cr_last = src == end;
+		}
+	}
+	sp->len = (size_t)(dst - sp->buf);
+}
+
+/*
+ * Remove a leading "From " line from buf[0..settled) and keep its sender,
+ * the first word after "From " (extra blanks skipped).  The line may span
+ * reads: returns 1 while it has not ended, 0 once decided.
+ */
+static int
+spool_from(struct spool *sp, size_t settled, int eof)
+{
+	char	*b = sp->buf, *nl;
+	size_t	i = 0, end;
+
+	if (sp->from == FROM_UNKNOWN) {
+		if (settled < 5 && !eof)
+			return (1);
+		if (settled < 5 || memcmp(b, "From ", 5) != 0) {
+			sp->from = FROM_NONE;
+			return (0);
+		}
+		sp->from = FROM_SKIP;
+		i = 5;
+	}
+	nl = memchr(b + i, '\n', settled - i);
+	end = nl != NULL ? (size_t)(nl - b) : settled;
+	for (; i < end && sp->from != FROM_REST; i++) {
+		if (b[i] != ' ' && b[i] != '\t') {
+			sp->from = FROM_TOKEN;
+			if (sp->slen < MESSAGE_SENDER_LEN)
+				sp->sender[sp->slen++] = b[i];
+		} else if (sp->from == FROM_TOKEN)
+			sp->from = FROM_REST;
+	}
+	i = nl != NULL ? end + 1 : settled;
+	memmove(b, b + i, sp->len - i);
+	sp->len -= i;
+	if (nl != NULL || eof)
+		sp->from = FROM_DONE;
+	return (sp->from != FROM_DONE);
+}
+
+/* Keep one Delivered-To value, blanks trimmed; past the cap, drop it. */
+static int
+spool_dt_keep(struct spool *sp)
+{
+	struct message *msg = sp->msg;
+
+	while (sp->vlen > 0 && (sp->val[sp->vlen - 1] == ' ' ||
+	    sp->val[sp->vlen - 1] == '\t'))
+		sp->vlen--;
+	sp->val[sp->vlen] = '\0';
+	if (msg->ndt == MESSAGE_DT_MAX)
+		return (0);
+	if (msg->dt == NULL &&
+	    (msg->dt = calloc(MESSAGE_DT_MAX, sizeof(*msg->dt))) == NULL)
+		return (-1);
+	if ((msg->dt[msg->ndt] = strdup(sp->val)) == NULL)
+		return (-1);
+	msg->ndt++;
+	return (0);
+}
+
+/*
+ * Collect the Delivered-To values of the top header block (up to the first
+ * empty line).  A state machine, so that lines may straddle reads; lines
+ * of no interest are skipped with memchr.
+ */
+static int
+spool_scan(struct spool *sp, const char *p, const char *end)
+{
+	const char *nl;
+	size_t	n;
+	char	c;
+
+	while (p < end && sp->hs != HS_DONE) {
+		c = *p;
+		if (sp->hs == HS_BOL) {
+			sp->hs = c == '\n' ? HS_DONE : HS_NAME;
+			sp->npos = 0;
+		} else if (sp->hs == HS_NAME) {
+			c = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+			if (c != message_dt_name[sp->npos])
+				sp->hs = HS_SKIP;
+			else if (p++, ++sp->npos == MESSAGE_DT_NAMELEN) {
+				sp->hs = HS_BLANK;
+				sp->vlen = 0;
+			}
+		} else if (sp->hs == HS_BLANK && (c == ' ' || c == '\t'))
+			p++;
+		else {
+			if (sp->hs == HS_BLANK)
+				sp->hs = HS_VALUE;
+			nl = memchr(p, '\n', (size_t)(end - p));
+			n = (size_t)((nl != NULL ? nl : end) - p);
+			if (sp->hs == HS_VALUE) {
+				if (n > MESSAGE_DT_LEN - sp->vlen)
+					n = MESSAGE_DT_LEN - sp->vlen;
+				memcpy(sp->val + sp->vlen, p, n);
+				sp->vlen += n;
+			}
+			if (nl == NULL)
+				break;
+			if (sp->hs == HS_VALUE && spool_dt_keep(sp) < 0)
+				return (-1);
+			p = nl + 1;
+			sp->hs = HS_BOL;
+		}
+	}
+	return (0);
+}
+
+static int
+spool_tmpfile(const char *dir, struct dstatus *why)
+{
+	char	path[PATH_MAX];
+	int	fd, err;
+
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return (fd);
+#endif
+	/* No O_TMPFILE here (old kernel, some file systems): the old way. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/vdeliver.XXXXXX", dir) >=
+	    sizeof(path))
+		err = ENAMETOOLONG;
+	else if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
+		err = errno;
+	else if (unlink(path) < 0) {
+		err = errno;
+		close(fd);
+	} else
+		return (fd);
+	spool_fail(why, err, "cannot create temporary file", dir);
+	return (-1);
+}
+
+/*
+ * Write out the buffer, creating the spool file on the first call.  A CR
+ * at the end stays behind: the next read may turn it into an LF.
+ */
+static int
+spool_flush(struct spool *sp, struct dstatus *why)
+{
+	struct message *msg = sp->msg;
+	size_t	n = sp->len - (size_t)sp->cr_last;
+
+	if (msg->fd < 0 && (msg->fd = spool_tmpfile(sp->tmpdir, why)) < 0)
+		return (-1);
+	if (message_write_all(msg->fd, sp->buf, n) < 0) {
+		spool_fail(why, errno, "error writing temporary file", NULL);
+		return (-1);
+	}
+	if (n > 0)
+		sp->last = sp->buf[n - 1];
+	sp->flushed += (off_t)n;
+	if (sp->cr_last)
+		sp->buf[0] = '\r';
+	sp->len -= n;
+	sp->scanned = 0;
+	return (0);
+}
+
+/*
+ * Normalise, strip and scan the n bytes just read; n == 0 is the end of
+ * the input, where a CR left over stays a CR.  Only the settled bytes (not
+ * a trailing CR) are looked at, so a split CRLF is never seen as a CR.
+ */
+static int
+spool_chunk(struct spool *sp, size_t n, struct dstatus *why)
+{
+	size_t	settled;
+
+	if (n > 0)
+		spool_fold(sp, n);
+	else
+		sp->cr_last = 0;
+	settled = sp->len - (size_t)sp->cr_last;
+	if (sp->from < FROM_DONE && spool_from(sp, settled, n == 0))
+		return (0);
+	settled = sp->len - (size_t)sp->cr_last;
+	if (spool_scan(sp, sp->buf + sp->scanned, sp->buf + settled) < 0) {
+		status_set(why, "4.3.0", "out of memory");
+		return (-1);
+	}
+	sp->scanned = settled;
+	/* Room for the next read: flush at 64 KiB, spill when memory is full */
+	if (n > 0 && (sp->msg->fd >= 0 ? sp->len >= MESSAGE_BUF :
+	    sp->len == MESSAGE_MEM_MAX))
+		return (spool_flush(sp, why));
+	return (0);
+}
+
+/* Add the missing final LF, write out the rest, hand over the result. */
+static int
+spool_end(struct spool *sp, struct dstatus *why)
+{
+	struct message *msg = sp->msg;
+	char	last = sp->len > 0 ? sp->buf[sp->len - 1] : sp->last;
+
+	if (sp->flushed + (off_t)sp->len > 0 && last != '\n') {
+		sp->buf[sp->len++] = '\n';	/* spool_chunk left room */
+		if (spool_chunk(sp, 0, why) < 0)
+			return (-1);
+	}
+	if (sp->slen == 2 && memcmp(sp->sender, "<>", 2) == 0)
+		sp->slen = 0;		/* "From <> date": the null sender */
+	sp->sender[sp->slen] = '\0';
+	if (sp->from == FROM_DONE &&
+	    (msg->sender = strdup(sp->sender)) == NULL) {
+		status_set(why, "4.3.0", "out of memory");
+		return (-1);
+	}
+	if (msg->fd >= 0 && sp->len > 0 && spool_flush(sp, why) < 0)
+		return (-1);
+	msg->size = sp->flushed + (off_t)sp->len;
+	if (msg->fd < 0) {
+		msg->mem = sp->buf;
+		sp->buf = NULL;
+	}
+	return (0);
+}
+
+struct message *
+message_spool(int fd, const char *tmpdir, struct dstatus *why)
+{
+	struct spool *sp;
+	struct message *msg;
+	ssize_t	n;
+
+	sp = calloc(1, sizeof(*sp));
+	msg = calloc(1, sizeof(*msg));
+	if (sp == NULL || msg == NULL ||
+	    (sp->buf = malloc(MESSAGE_MEM_MAX)) == NULL) {
+		status_set(why, "4.3.0", "out of memory");
+		goto fail;
+	}
+	msg->fd = -1;
+	sp->msg = msg;
+	sp->tmpdir = tmpdir != NULL ? tmpdir : "/tmp";
+	do {
+		n = read(fd, sp->buf + sp->len, MESSAGE_MEM_MAX - sp->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			spool_fail(why, errno, "error reading message", NULL);
+			goto fail;
+		}
+		if (spool_chunk(sp, (size_t)n, why) < 0)
+			goto fail;
+	} while (n != 0);
+	if (spool_end(sp, why) < 0)
+		goto fail;
+	free(sp->buf);
+	free(sp);
+	return (msg);
+fail:
+	if (sp != NULL)
+		free(sp->buf);
+	free(sp);
+	message_free(msg);
+	return (NULL);
+}
+
+void
+message_free(struct message *msg)
+{
+	size_t	i;
+
+	if (msg == NULL)
+		return;
+	if (msg->fd >= 0)
+		close(msg->fd);
+	for (i = 0; i < msg->ndt; i++)
+		free(msg->dt[i]);
+	free(msg->dt);
+	free(msg->sender);
+	free(msg->mem);
+	free(msg);
+}
+
+const char *
+message_envelope_sender(const struct message *msg)
+{
+	return (msg->sender);
+}
+
+off_t
+message_size(const struct message *msg)
+{
+	return (msg->size);
+}
+
+int
+message_has_delivered_to(const struct message *msg, const char *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < msg->ndt; i++)
+		if (strcasecmp(msg->dt[i], addr) == 0)
+			return (1);
+	return (0);
+}
+
+ssize_t
+message_read(const struct message *msg, void *buf, size_t len, off_t off)
+{
+	size_t	got = 0;
+	ssize_t	r = 0;
+
+	if (off < 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (off >= msg->size)
+		return (0);
+	if (len > (size_t)(msg->size - off))
+		len = (size_t)(msg->size - off);
+	if (msg->mem != NULL) {
+		memcpy(buf, msg->mem + off, len);
+		return ((ssize_t)len);
+	}
+	while (got < len) {
+		r = pread(msg->fd, (char *)buf + got, len - got,
+		    off + (off_t)got);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0)
+			break;		/* the spool file shrank: short read */
+		else if (errno != EINTR)
+			return (-1);
+	}
+	return ((ssize_t)got);
+}
+
+/* The output side: one 64 KiB buffer, and what the size limit allows. */
+struct wbuf {
+	int	fd;
+	char	*buf;
+	size_t	len;
+	off_t	done;			/* bytes written to fd */
+	unsigned long long room;	/* bytes the limit allows in all */
+};
+
+static int
+wbuf_flush(struct wbuf *w)
+{
+	if ((unsigned long long)w->done + w->len > w->room) {
+		errno = EFBIG;
+		return (-1);
+	}
+	if (message_write_all(w->fd, w->buf, w->len) < 0)
+		return (-1);
+	w->done += (off_t)w->len;
+	w->len = 0;
+	return (0);
+}
+
+static int
+wbuf_put(struct wbuf *w, const char *p, size_t n)
+{
+	size_t	k;
+
+	for (; n > 0; p += k, n -= k) {
+		if (w->len == MESSAGE_BUF && wbuf_flush(w) < 0)
+			return (-1);
+		k = n < MESSAGE_BUF - w->len ? n : MESSAGE_BUF - w->len;
+		memcpy(w->buf + w->len, p, k);
+		w->len += k;
+	}
+	return (0);
+}
+
+/*
+ * Copy p[0..n) putting ">" before "From " at line starts (mboxo).  A line
+ * start too close to the end of a chunk to be judged is left for the next
+ * chunk, which then begins there.  Returns the bytes consumed, or -1.
+ */
+static ssize_t
+body_quote(struct wbuf *w, const char *p, size_t n, int last, int *bol)
+{
+	const char *s = p, *end = p + n, *nl, *q;
+
+	while (s < end) {
+		if (*bol && end - s < 5 && !last)
+			break;
+		if (*bol && end - s >= 5 && memcmp(s, "From ", 5) == 0 &&
+		    wbuf_put(w, ">", 1) < 0)
+			return (-1);
+		nl = memchr(s, '\n', (size_t)(end - s));
+		q = nl != NULL ? nl + 1 : end;
+		if (wbuf_put(w, s, (size_t)(q - s)) < 0)
+			return (-1);
+		*bol = nl != NULL;
+		s = q;
+	}
+	return (s - p);
+}
+
+/*
+ * The body in 64 KiB chunks read into ibuf.  Only the public interface is
+ * used from here on: the write side needs nothing of the spool's insides.
+ */
+static int
+body_copy(const struct message *msg, struct wbuf *w, char *ibuf, int quote)
+{
+	off_t	off = 0;
+	ssize_t	n;
+	int	bol = 1;	/* the first body line counts as a line start */
+
+	while (off < message_size(msg)) {
+		if ((n = message_read(msg, ibuf, MESSAGE_BUF, off)) <= 0) {
+			if (n == 0)
+				errno = EIO;	/* the spool file shrank */
+			return (-1);
+		}
+		if (quote)
+			n = body_quote(w, ibuf, (size_t)n,
+			    off + n == message_size(msg), &bol);
+		else if (wbuf_put(w, ibuf, (size_t)n) < 0)
+			n = -1;
+		if (n < 0)
+			return (-1);
+		off += n;
+	}
+	return (0);
+}
+
+off_t
+message_write(const struct message *msg, int fd,
+    const struct message_out *out)
+{
+	struct wbuf w = { fd, NULL, 0, 0, ULLONG_MAX };
+	size_t	fl = out->from_line != NULL ? strlen(out->from_line) : 0;
+	size_t	hl = out->headers != NULL ? strlen(out->headers) : 0;
+	unsigned long long start = out->start_size > 0 ?
+	    (unsigned long long)out->start_size : 0;
+	int	fail, err;
+
+	if (out->limit != 0) {
+		w.room = start < out->limit ? out->limit - start : 0;
+		/* Exact without quoting, so then nothing at all is written. */
+		if (fl + hl + (unsigned long long)message_size(msg) +
+		    (out->blank_line != 0) > w.room) {
+			errno = EFBIG;
+			return (-1);
+		}
+	}
+	if ((w.buf = malloc(2 * MESSAGE_BUF)) == NULL)
+		return (-1);
+	fail = wbuf_put(&w, out->from_line, fl) < 0 ||
+	    wbuf_put(&w, out->headers, hl) < 0 ||
+	    body_copy(msg, &w, w.buf + MESSAGE_BUF, out->quote_from) < 0 ||
+	    (out->blank_line && wbuf_put(&w, "\n", 1) < 0) ||
+	    wbuf_flush(&w) < 0;
+	err = errno;
+	free(w.buf);
+	errno = err;
+	return (fail ? -1 : w.done);
+}
+
+int
+message_from_line(char *buf, size_t size, const char *sender, time_t when)
+{
+	/* asctime()'s names, spelled out so that no locale changes them. */
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+	int	n;
+
+	if (localtime_r(&when, &tm) == NULL)
+		return (-1);
+	if (sender == NULL || *sender == '\0')
+		sender = "MAILER-DAEMON";
+	n = snprintf(buf, size, "From %s  %.3s %.3s %2d %02d:%02d:%02d %d\n",
+	    sender, days + 3 * tm.tm_wday, months + 3 * tm.tm_mon, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
+	return (n < 0 || (size_t)n >= size ? -1 : 0);
+}

@@ -1,0 +1,1006 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * check_message.c - the message module: spooling and normalisation fed
+ * through real pipes and files (split exactly where a read boundary
+ * matters), the Delivered-To scan, mbox quoting and the size limit
+ * written to real descriptors, the From_ line, and bounded memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "check_util.h"
+#include "message.h"
+#include "status.h"
+
+#define K64 65536
+
+/*
+ * Feed pieces through a pipe from a child that writes the next piece only
+ * once the pipe is empty: each read() then ends exactly at a piece end.
+ */
+static int
+feed(const char *const *piece, const size_t *len, size_t n, pid_t *pid)
+{
+	int	p[2], avail;
+	size_t	i, off;
+	ssize_t	w;
+
+	ck_assert_int_eq(pipe(p), 0);
+	*pid = fork();
+	ck_assert_int_ge(*pid, 0);
+	if (*pid > 0) {
+		close(p[1]);
+		return (p[0]);
+	}
+	close(p[0]);
+	for (i = 0; i < n; i++) {
+		for (off = 0; off < len[i]; off += (size_t)w)
+			if ((w = write(p[1], piece[i] + off, len[i] - off)) < 0)
+				_exit(1);
+		do
+			usleep(200);
+		while (ioctl(p[1], FIONREAD, &avail) == 0 && avail > 0);
+	}
+	_exit(0);
+}
+
+static struct message *
+spool_pieces(const char *const *piece, const size_t *len, size_t n)
+{
+	struct dstatus why;
+	struct message *msg;
+	pid_t	pid;
+	int	fd = feed(piece, len, n, &pid), st;
+
+	msg = message_spool(fd, NULL, &why);
+	ck_assert_msg(msg != NULL, "%s %s", why.dsn, why.text);
+	close(fd);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(st, 0);
+	return (msg);
+}
+
+static struct message *
+spool_buf(const char *s, size_t n)
+{
+	return (spool_pieces(&s, &n, 1));
+}
+
+static struct message *
+spool_str(const char *s)
+{
+	return (spool_buf(s, strlen(s)));
+}
+
+/* The spooled message, read back in odd-sized pieces to test offsets. */
+static char *
+contents(const struct message *msg)
+{
+	size_t	size = (size_t)message_size(msg), off = 0;
+	char	*b = malloc(size + 1);
+	ssize_t	n;
+
+	ck_assert_ptr_nonnull(b);
+	while ((n = message_read(msg, b + off, 7777, (off_t)off)) > 0)
+		off += (size_t)n;
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(off, size);
+	b[size] = '\0';
+	return (b);
+}
+
+static void
+expect(const struct message *msg, const char *want, size_t wlen)
+{
+	char	*got = contents(msg);
+
+	ck_assert_int_eq(message_size(msg), (off_t)wlen);
+	ck_assert_msg(memcmp(got, want, wlen) == 0, "content differs");
+	free(got);
+}
+
+#define EXPECT(msg, lit) expect((msg), (lit), sizeof(lit) - 1)
+
+/* What the spool must produce (no From_ line in the input). */
+static size_t
+ref_norm(const char *in, size_t n, char *out)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < n; i++)
+		if (!(in[i] == '\r' && i + 1 < n && in[i + 1] == '\n'))
+			out[o++] = in[i];
+	if (o > 0 && out[o - 1] != '\n')
+		out[o++] = '\n';
+	return (o);
+}
+
+/* What message_write must produce with quoting. */
+static size_t
+ref_quote(const char *in, size_t n, char *out)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((i == 0 || in[i - 1] == '\n') && n - i >= 5 &&
+		    memcmp(in + i, "From ", 5) == 0)
+			out[o++] = '>';
+		out[o++] = in[i];
+	}
+	return (o);
+}
+
+/* Write msg into a fresh memfd holding pre bytes first; returns the fd. */
+static int
+write_out(const struct message *msg, const struct message_out *out,
+    size_t pre, off_t *ret)
+{
+	int	fd = memfd_create("out", 0);
+	char	*junk = calloc(1, pre + 1);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, junk, pre), (ssize_t)pre);
+	free(junk);
+	*ret = message_write(msg, fd, out);
+	return (fd);
+}
+
+static char *
+file_bytes(int fd, size_t *len)
+{
+	struct stat st;
+	char	*b;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	b = malloc((size_t)st.st_size + 1);
+	ck_assert_int_eq(pread(fd, b, (size_t)st.st_size, 0), st.st_size);
+	*len = (size_t)st.st_size;
+	return (b);
+}
+
+/* A pseudo-random message over a small alphabet rich in CR, LF, "From ". */
+static char *
+random_msg(size_t n, unsigned seed)
+{
+	static const char *const words[] = {
+		"From ", "\r\n", "\r", "\n", "x", "From", "\0", " From ",
+		">From ", "abcdefghij", "\n\n"
+	};
+	char	*b = malloc(n);
+	size_t	o = 0, k, w;
+
+	srand(seed);
+	while (o < n) {
+		w = (size_t)rand() % (sizeof(words) / sizeof(words[0]));
+		k = w == 6 ? 1 : strlen(words[w]);
+		if (k > n - o)
+			k = n - o;
+		memcpy(b + o, words[w], k);
+		o += k;
+	}
+	if (n >= 5)
+		memcpy(b, "Head:", 5);	/* never a From_ line */
+	return (b);
+}
+
+START_TEST(t_from_sender)
+{
+	struct message *msg = spool_str("From alice@example.com  Sun Nov 22 "
+	    "02:27:04 2026\nSubject: x\n\nbody\n");
+
+	ck_assert_str_eq(message_envelope_sender(msg), "alice@example.com");
+	EXPECT(msg, "Subject: x\n\nbody\n");
+	message_free(msg);
+}
+END_TEST
+
+START_TEST(t_from_variants)
+{
+	static const struct {
+		const char *in, *sender, *out;
+	} t[] = {
+		{"From \nA: b\n\nx\n", "", "A: b\n\nx\n"},
+		{"From\t\nA: b\n", NULL, "From\t\nA: b\n"},
+		{"From <> Sun Nov 22 02:27:04 2026\nA: b\n", "", "A: b\n"},
+		{"From   spaced@x  date\nA: b\n", "spaced@x", "A: b\n"},
+		{"From a@b date\r\nX: y\r\n", "a@b", "X: y\n"},
+		{"From tab@x\tdate\nX: y\n", "tab@x", "X: y\n"},
+		{"From only@x", "only@x", ""},
+		{"From a@b d\nFrom c@d e\n", "a@b", "From c@d e\n"},
+		{"Subject: x\n\nFrom y\n", NULL, "Subject: x\n\nFrom y\n"},
+		{"from x\nA: b\n", NULL, "from x\nA: b\n"},
+		{">From x\n", NULL, ">From x\n"},
+		{"From\nA\n", NULL, "From\nA\n"},
+		{"Fro", NULL, "Fro\n"},
+		{" From x\n", NULL, " From x\n"},
+	};
+	struct message *msg;
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		msg = spool_str(t[i].in);
+		if (t[i].sender == NULL)
+			ck_assert_ptr_null(message_envelope_sender(msg));
+		else
+			ck_assert_str_eq(message_envelope_sender(msg),
+			    t[i].sender);
+		expect(msg, t[i].out, strlen(t[i].out));
+		message_free(msg);
+	}
+}
+END_TEST
+
+START_TEST(t_from_split)
+{
+	static const char *const p[] = {
+		"Fr", "om bo", "b@x ", "date\r", "\nSubj", "ect: s\r",
+		"\n\r\nbody"
+	};
+	size_t	len[7], i;
+	struct message *msg;
+
+	for (i = 0; i < 7; i++)
+		len[i] = strlen(p[i]);
+	msg = spool_pieces(p, len, 7);
+	ck_assert_str_eq(message_envelope_sender(msg), "bob@x");
+	EXPECT(msg, "Subject: s\n\nbody\n");
+	message_free(msg);
+}
+END_TEST
+
+/* A From_ line longer than the memory buffer: sender capped, rest intact. */
+START_TEST(t_from_huge_line)
+{
+	size_t	n = 300000, i;
+	char	*in = malloc(n + 20);
+	struct message *msg;
+
+	memcpy(in, "From ", 5);
+	for (i = 5; i < n; i++)
+		in[i] = (char)('a' + i % 26);
+	memcpy(in + n, "\nA: b\n\nbody\n", 12);
+	msg = spool_buf(in, n + 12);
+	ck_assert_uint_eq(strlen(message_envelope_sender(msg)), 1000);
+	ck_assert_int_eq(memcmp(message_envelope_sender(msg), in + 5, 1000), 0);
+	EXPECT(msg, "A: b\n\nbody\n");
+	message_free(msg);
+	free(in);
+}
+END_TEST
+
+START_TEST(t_norm_small)
+{
+	static const struct {
+		const char *in;
+		size_t	inlen;
+		const char *out;
+		size_t	outlen;
+	} t[] = {
+#define T(a, b) { a, sizeof(a) - 1, b, sizeof(b) - 1 }
+		T("a\r\nb\r\n", "a\nb\n"),
+		T("a\rb\r\r\nc\r", "a\rb\r\nc\r\n"),
+		T("a\0b\n\0", "a\0b\n\0\n"),
+		T("abc", "abc\n"),
+		T("abc\n", "abc\n"),
+		T("\r", "\r\n"),
+		T("\r\n", "\n"),
+		T("\n", "\n"),
+		T("", ""),
+#undef T
+	};
+	struct message *msg;
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		msg = spool_buf(t[i].in, t[i].inlen);
+		ck_assert_ptr_null(message_envelope_sender(msg));
+		expect(msg, t[i].out, t[i].outlen);
+		message_free(msg);
+	}
+}
+END_TEST
+
+/*
+ * CRLF split by read boundaries: at 64 KiB (in memory), at the point where
+ * memory is full and the message spills, and between later file chunks.
+ */
+START_TEST(t_crlf_boundaries)
+{
+	size_t	cuts[] = { K64, 2 * K64, 2 * K64 + 1, 3 * K64 - 1, 5 * K64 };
+	size_t	len[6], n = 6 * K64, i, wlen;
+	const char *p[6];
+	char	*in = random_msg(n, 7), *want = malloc(n + 1);
+	struct message *msg;
+
+	for (i = 0; i < 5; i++) {
+		in[cuts[i] - 1] = '\r';
+		in[cuts[i]] = '\n';
+	}
+	for (i = 0; i < 6; i++) {
+		p[i] = in + (i == 0 ? 0 : cuts[i - 1]);
+		len[i] = (i == 5 ? n : cuts[i]) - (i == 0 ? 0 : cuts[i - 1]);
+	}
+	wlen = ref_norm(in, n, want);
+	msg = spool_pieces(p, len, 6);
+	expect(msg, want, wlen);
+	message_free(msg);
+	free(in);
+	free(want);
+}
+END_TEST
+
+/*
+ * From a regular file every read() returns what was asked for, so the
+ * boundaries are known: the first read fills memory with a CR as its last
+ * byte (the spill must carry it), the second and third reads (128 KiB - 1
+ * after the carried CR) also end in a CR, the third in a bare one.  No
+ * other CR comes before 3 * 128 KiB.
+ */
+START_TEST(t_crlf_file)
+{
+	size_t	n = 4 * MESSAGE_MEM_MAX, m = MESSAGE_MEM_MAX, i, wlen;
+	char	*in = malloc(n), *rnd = random_msg(m, 3), *want = malloc(n + 1);
+	struct dstatus why;
+	struct message *msg;
+	int	fd = memfd_create("in", 0);
+
+	for (i = 0; i < n; i++)
+		in[i] = i % 80 == 79 ? '\n' : 'a';
+	memcpy(in + 3 * m, rnd, m);
+	memcpy(in + m - 1, "\r\n", 2);
+	memcpy(in + 2 * m - 2, "\r\n", 2);
+	memcpy(in + 3 * m - 3, "\rx", 2);	/* a bare CR carried over */
+	in[n - 1] = '\r';	/* a CR at the very end is kept */
+	ck_assert_int_eq(write(fd, in, n), (ssize_t)n);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	wlen = ref_norm(in, n, want);
+	ck_assert_int_eq(want[wlen - 2], '\r');
+	ck_assert_int_eq(want[m - 1], '\n');
+	msg = message_spool(fd, NULL, &why);
+	ck_assert_ptr_nonnull(msg);
+	expect(msg, want, wlen);
+	message_free(msg);
+	close(fd);
+	free(in), free(rnd), free(want);
+}
+END_TEST
+
+/* Random content in random pieces, in memory and spilled. */
+START_TEST(t_norm_random)
+{
+	size_t	sizes[] = { 1000, 100000, 1500000 }, n, off, k, np, wlen;
+	const char *p[64];
+	size_t	len[64];
+	char	*in, *want;
+	struct message *msg;
+
+	n = sizes[_i];
+	in = random_msg(n, 100 + (unsigned)_i);
+	want = malloc(n + 1);
+	srand(42);
+	for (off = np = 0; off < n; off += k, np++) {
+		k = np == 63 ? n - off : 1 + (size_t)rand() % (n / 20 + 1);
+		if (k > n - off)
+			k = n - off;
+		p[np] = in + off;
+		len[np] = k;
+	}
+	wlen = ref_norm(in, n, want);
+	msg = spool_pieces(p, len, np);
+	expect(msg, want, wlen);
+	message_free(msg);
+	free(in);
+	free(want);
+}
+END_TEST
+
+START_TEST(t_dt_several)
+{
+	struct message *msg = spool_str("Return-Path: <x@y>\r\n"
+	    "Delivered-To: a@x.org\r\n"
+	    "delivered-to:   B@Y.org  \t\r\n"
+	    "DELIVERED-TO:c@z\n"
+	    "Delivered-To: fold@x\n b@y\n"
+	    "Delivered-To : s@x\nX-Delivered-To: t@x\n Delivered-To: u@x\n"
+	    "Delivered-To: \n"
+	    "Subject: s\n\nDelivered-To: body@x\n");
+
+	ck_assert(message_has_delivered_to(msg, "a@x.org"));
+	ck_assert(message_has_delivered_to(msg, "A@X.ORG"));
+	ck_assert(message_has_delivered_to(msg, "b@y.org"));
+	ck_assert(message_has_delivered_to(msg, "c@z"));
+	ck_assert(message_has_delivered_to(msg, "fold@x"));
+	ck_assert(!message_has_delivered_to(msg, "b@y"));
+	ck_assert(!message_has_delivered_to(msg, "fold@x b@y"));
+	ck_assert(!message_has_delivered_to(msg, "s@x"));
+	ck_assert(!message_has_delivered_to(msg, "t@x"));
+	ck_assert(!message_has_delivered_to(msg, "u@x"));
+	ck_assert(!message_has_delivered_to(msg, "body@x"));
+	ck_assert(!message_has_delivered_to(msg, "a@x"));
+	message_free(msg);
+}
+END_TEST
+
+START_TEST(t_dt_edges)
+{
+	struct message *msg;
+
+	msg = spool_str("\nDelivered-To: a@x\n");
+	ck_assert(!message_has_delivered_to(msg, "a@x"));
+	message_free(msg);
+	msg = spool_str("From s@x d\nDelivered-To: a@x\n\n");
+	ck_assert(message_has_delivered_to(msg, "a@x"));
+	message_free(msg);
+	msg = spool_str("Subject: s\nDelivered-To: last@x");
+	ck_assert(message_has_delivered_to(msg, "last@x"));
+	message_free(msg);
+	msg = spool_str("Subject: s\r\n\r\nDelivered-To: a@x\r\n");
+	ck_assert(!message_has_delivered_to(msg, "a@x"));
+	message_free(msg);
+}
+END_TEST
+
+START_TEST(t_dt_split)
+{
+	static const char *const p[] = {
+		"Deliv", "ered-To: us", "er@x\r", "\nDelivered-To: v@x \r",
+		"\n", "Delivered-To", ": w@x\n", "\n", "Delivered-To: z@x\n"
+	};
+	static const char *const p2[] = { "Delivered-To: a@", "x\n\nbody\n" };
+	size_t	len[9], i;
+	struct message *msg;
+
+	for (i = 0; i < 9; i++)
+		len[i] = strlen(p[i]);
+	msg = spool_pieces(p, len, 9);
+	ck_assert(message_has_delivered_to(msg, "user@x"));
+	ck_assert(message_has_delivered_to(msg, "v@x"));
+	ck_assert(message_has_delivered_to(msg, "w@x"));
+	ck_assert(!message_has_delivered_to(msg, "z@x"));
+	message_free(msg);
+	/* The value ends in the read where the header block ends. */
+	len[0] = strlen(p2[0]);
+	len[1] = strlen(p2[1]);
+	msg = spool_pieces(p2, len, 2);
+	ck_assert(message_has_delivered_to(msg, "a@x"));
+	message_free(msg);
+}
+END_TEST
+
+/* 5000 headers: the first 1000 are kept, and a value is capped at 1000. */
+START_TEST(t_dt_caps)
+{
+	size_t	cap = 5000 * 40 + 6000, o = 0, i;
+	char	*in = malloc(cap), addr[1100];
+	struct message *msg;
+
+	o += (size_t)sprintf(in + o, "Delivered-To: ");
+	memset(in + o, 'v', 5000);
+	o += 5000;
+	in[o++] = '\n';
+	for (i = 1; i <= 5000; i++)
+		o += (size_t)sprintf(in + o, "Delivered-To: u%zu@x\n", i);
+	o += (size_t)sprintf(in + o, "\nbody\n");
+	msg = spool_buf(in, o);
+	ck_assert(message_has_delivered_to(msg, "u1@x"));
+	ck_assert(message_has_delivered_to(msg, "u999@x"));
+	ck_assert(!message_has_delivered_to(msg, "u1000@x"));
+	ck_assert(!message_has_delivered_to(msg, "u5000@x"));
+	memset(addr, 'v', 1000);
+	addr[1000] = '\0';
+	ck_assert(message_has_delivered_to(msg, addr));
+	addr[1000] = 'v';
+	addr[1001] = '\0';
+	ck_assert(!message_has_delivered_to(msg, addr));
+	message_free(msg);
+	free(in);
+}
+END_TEST
+
+/* A header block larger than memory: the scan goes on after the spill. */
+START_TEST(t_dt_deep)
+{
+	size_t	o = 0, i;
+	char	*in = malloc(400000);
+	struct message *msg;
+
+	for (i = 0; i < 3000; i++)
+		o += (size_t)sprintf(in + o, "X-Filler-%04zu: %090d\r\n", i, 0);
+	o += (size_t)sprintf(in + o, "Delivered-To: deep@x\r\n\r\nbody\r\n");
+	msg = spool_buf(in, o);
+	ck_assert_int_gt(message_size(msg), MESSAGE_MEM_MAX);
+	ck_assert(message_has_delivered_to(msg, "deep@x"));
+	message_free(msg);
+	free(in);
+}
+END_TEST
+
+/* The spool file: unlinked in tmpdir, needed only when memory is full. */
+START_TEST(t_spool_tmpdir)
+{
+	char	*dir = tu_mkdtemp(), *big = malloc(300000), link[512];
+	char	fdpath[64];
+	struct dstatus why;
+	struct message *msg;
+	int	fd, in = memfd_create("in", 0), found = 0;
+	ssize_t	n;
+
+	for (n = 0; n < 300000; n++)
+		big[n] = n % 100 == 99 ? '\n' : 'b';
+	ck_assert_int_eq(write(in, big, 300000), 300000);
+	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+	msg = message_spool(in, dir, &why);
+	ck_assert_ptr_nonnull(msg);
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		n = readlink(fdpath, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = '\0', strncmp(link, dir,
+		    strlen(dir)) == 0)) {
+			found++;
+			ck_assert_ptr_nonnull(strstr(link, "(deleted)"));
+		}
+	}
+	ck_assert_int_eq(found, 1);
+	ck_assert_int_eq(rmdir(dir), 0);	/* nothing left behind */
+	message_free(msg);
+	/* Without a usable tmpdir a small message still works... */
+	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+	ck_assert_int_eq(ftruncate(in, 100000), 0);
+	msg = message_spool(in, dir, &why);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(message_size(msg), 100000);
+	message_free(msg);
+	/* ...and a large one defers. */
+	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+	ck_assert_int_eq(write(in, big, 300000), 300000);
+	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
+	ck_assert_ptr_null(message_spool(in, dir, &why));
+	ck_assert_str_eq(why.dsn, "4.3.0");
+	ck_assert_int_eq(why.ex, 75);
+	ck_assert_ptr_nonnull(strstr(why.text, dir));
+	close(in);
+	free(big);
+	free(dir);
+}
+END_TEST
+
+START_TEST(t_spool_read_error)
+{
+	struct dstatus why;
+	int	fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+
+	ck_assert_ptr_null(message_spool(fd, NULL, &why));
+	ck_assert_str_eq(why.dsn, "4.3.0");
+	ck_assert_int_eq(why.ex, 75);
+	ck_assert_str_eq(why.text, "error reading message: Is a directory");
+	close(fd);
+	ck_assert_ptr_null(message_spool(-1, NULL, &why));
+	ck_assert_str_eq(why.dsn, "4.3.0");
+}
+END_TEST
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Reads interrupted by a signal (no SA_RESTART) are retried. */
+START_TEST(t_spool_eintr)
+{
+	static const char *const p[] = { "Subject: a\n", "\n", "b", "c\n" };
+	size_t	len[4] = { 11, 1, 1, 2 };
+	struct sigaction sa;
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } };
+	struct message *msg;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	msg = spool_pieces(p, len, 4);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT(msg, "Subject: a\n\nbc\n");
+	message_free(msg);
+}
+END_TEST
+
+START_TEST(t_read_offsets)
+{
+	char	b[16];
+	struct message *msg = spool_str("0123456789\n");
+
+	ck_assert_int_eq(message_read(msg, b, 4, 3), 4);
+	ck_assert_int_eq(memcmp(b, "3456", 4), 0);
+	ck_assert_int_eq(message_read(msg, b, 16, 9), 2);
+	ck_assert_int_eq(message_read(msg, b, 16, 11), 0);
+	ck_assert_int_eq(message_read(msg, b, 16, 100), 0);
+	errno = 0;
+	ck_assert_int_eq(message_read(msg, b, 16, -1), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	message_free(msg);
+}
+END_TEST
+
+/* Two children read the spool file at once: no shared file position. */
+START_TEST(t_read_concurrent)
+{
+	size_t	n = 1000000, wlen, glen;
+	char	*in = random_msg(n, 5), *want = malloc(n + 1), *got;
+	struct message_out out = { NULL, "H: x\n", 0, 0, 0, 0 };
+	struct message *msg = spool_buf(in, n);
+	int	fd[2], i, st;
+	pid_t	pid[2];
+	off_t	r;
+
+	wlen = ref_norm(in, n, want);
+	for (i = 0; i < 2; i++) {
+		fd[i] = memfd_create("out", 0);
+		if ((pid[i] = fork()) == 0) {
+			r = message_write(msg, fd[i], &out);
+			message_free(msg);
+			free(in), free(want);
+			_exit(r < 0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_int_eq(st, 0);
+		got = file_bytes(fd[i], &glen);
+		ck_assert_uint_eq(glen, wlen + 5);
+		ck_assert_int_eq(memcmp(got + 5, want, wlen), 0);
+		free(got);
+		close(fd[i]);
+	}
+	fd[0] = write_out(msg, &out, 0, &r);
+	ck_assert_int_eq(r, (off_t)wlen + 5);
+	close(fd[0]);
+	message_free(msg);
+	free(in);
+	free(want);
+}
+END_TEST
+
+START_TEST(t_write_quote)
+{
+	struct message_out out = { "From s  d\n", "H: 1\n", 1, 1, 0, 0 };
+	struct message *msg = spool_str("From env@x d\nFrom the start\n"
+	    "From x\n>From x\n From x\nfrom x\nFrom\nFromx\n\nFrom x\n"
+	    "From end");
+	static const char want[] = "From s  d\nH: 1\n>From the start\n"
+	    ">From x\n>From x\n From x\nfrom x\nFrom\nFromx\n\n>From x\n"
+	    ">From end\n\n";
+	size_t	len;
+	off_t	r;
+	int	fd = write_out(msg, &out, 0, &r);
+	char	*got = file_bytes(fd, &len);
+
+	ck_assert_int_eq(r, (off_t)sizeof(want) - 1);
+	ck_assert_uint_eq(len, sizeof(want) - 1);
+	ck_assert_int_eq(memcmp(got, want, len), 0);
+	free(got);
+	close(fd);
+	out.quote_from = 0;
+	out.blank_line = 0;
+	out.from_line = NULL;
+	fd = write_out(msg, &out, 0, &r);
+	got = file_bytes(fd, &len);
+	ck_assert_uint_eq(len, 5 + (size_t)message_size(msg));
+	ck_assert_int_eq(memcmp(got, "H: 1\nFrom the start\n", 20), 0);
+	free(got);
+	close(fd);
+	message_free(msg);
+}
+END_TEST
+
+/*
+ * A "From " line starting at and around each 64 KiB boundary, in memory
+ * and spooled, plus random content: compared with a reference quoter.
+ */
+START_TEST(t_write_quote_boundary)
+{
+	size_t	sizes[] = { 100000, 400000 }, n, pos, wlen, qlen, glen;
+	struct message_out out = { NULL, "X: y\n", 1, 0, 0, 0 };
+	char	*in, *want, *q, *got;
+	struct message *msg;
+	int	fd;
+	off_t	r;
+
+	for (pos = K64 - 6; pos <= K64 + 6; pos++) {
+		n = sizes[_i];
+		in = malloc(n);
+		memset(in, 'a', n);
+		for (size_t i = 79; i < n; i += 80)
+			in[i] = '\n';
+		in[pos - 1] = '\n';
+		memcpy(in + pos, "From x\n", 7);
+		memcpy(in + (pos + 3 * K64) % n, "\nFrom ", 6);
+		want = malloc(n + 1);
+		q = malloc(2 * n + 8);
+		wlen = ref_norm(in, n, want);
+		memcpy(q, "X: y\n", 5);
+		qlen = 5 + ref_quote(want, wlen, q + 5);
+		msg = spool_buf(in, n);
+		fd = write_out(msg, &out, 0, &r);
+		got = file_bytes(fd, &glen);
+		ck_assert_int_eq(r, (off_t)qlen);
+		ck_assert_uint_eq(glen, qlen);
+		ck_assert_msg(memcmp(got, q, qlen) == 0, "pos %zu", pos);
+		close(fd);
+		message_free(msg);
+		free(in), free(want), free(q), free(got);
+	}
+}
+END_TEST
+
+START_TEST(t_write_quote_random)
+{
+	size_t	n = 2000000, wlen, qlen, glen;
+	struct message_out out = { "F\n", "", 1, 1, 0, 0 };
+	char	*in = random_msg(n, 11), *want = malloc(n + 1);
+	char	*q = malloc(2 * n + 8), *got;
+	struct message *msg = spool_buf(in, n);
+	off_t	r;
+	int	fd;
+
+	wlen = ref_norm(in, n, want);
+	q[0] = 'F', q[1] = '\n';
+	qlen = 2 + ref_quote(want, wlen, q + 2);
+	q[qlen++] = '\n';
+	fd = write_out(msg, &out, 0, &r);
+	got = file_bytes(fd, &glen);
+	ck_assert_uint_eq(glen, qlen);
+	ck_assert_int_eq(r, (off_t)qlen);
+	ck_assert(memcmp(got, q, qlen) == 0);
+	close(fd);
+	message_free(msg);
+	free(in), free(want), free(q), free(got);
+}
+END_TEST
+
+START_TEST(t_write_empty)
+{
+	struct message_out out = { "From s  d\n", "H: 1\n", 1, 1, 0, 0 };
+	struct message *msg = spool_str("");
+	size_t	len;
+	off_t	r;
+	int	fd = write_out(msg, &out, 0, &r);
+	char	*got = file_bytes(fd, &len);
+
+	ck_assert_int_eq(message_size(msg), 0);
+	ck_assert_int_eq(r, 16);
+	ck_assert_int_eq(memcmp(got, "From s  d\nH: 1\n\n", 16), 0);
+	free(got);
+	close(fd);
+	message_free(msg);
+}
+END_TEST
+
+/* Exactly at the limit succeeds; one byte over writes nothing. */
+START_TEST(t_write_limit)
+{
+	size_t	n = _i ? 300000 : 3000, total, len;
+	char	*in = random_msg(n, 13);
+	struct message *msg = spool_buf(in, n);
+	struct message_out out = { "From s  d\n", "H: 1\n", 0, 1, 1000, 0 };
+	off_t	r;
+	int	fd;
+
+	total = 10 + 5 + (size_t)message_size(msg) + 1;
+	out.limit = 1000 + total;
+	fd = write_out(msg, &out, 1000, &r);
+	ck_assert_int_eq(r, (off_t)total);
+	free(file_bytes(fd, &len));
+	ck_assert_uint_eq(len, 1000 + total);
+	close(fd);
+	out.limit--;
+	errno = 0;
+	fd = write_out(msg, &out, 1000, &r);
+	ck_assert_int_eq(r, -1);
+	ck_assert_int_eq(errno, EFBIG);
+	free(file_bytes(fd, &len));
+	ck_assert_uint_eq(len, 1000);
+	close(fd);
+	out.start_size = 5000;
+	out.limit = 4000;
+	fd = write_out(msg, &out, 0, &r);
+	ck_assert_int_eq(r, -1);
+	ck_assert_int_eq(errno, EFBIG);
+	close(fd);
+	message_free(msg);
+	free(in);
+}
+END_TEST
+
+/* With quoting the size is only known while writing: never past limit. */
+START_TEST(t_write_limit_quoted)
+{
+	size_t	n = 400000, wlen, qlen, len, i;
+	char	*in = malloc(n), *want = malloc(n + 1), *q = malloc(2 * n);
+	struct message *msg;
+	struct message_out out = { NULL, "", 1, 0, 7, 0 };
+	off_t	r;
+	int	fd;
+
+	for (i = 0; i < n; i++)
+		in[i] = i % 10 == 9 ? '\n' : "From abcd"[i % 10];
+	memcpy(in, "Head:", 5);		/* not a From_ line */
+	msg = spool_buf(in, n);
+	wlen = ref_norm(in, n, want);
+	qlen = ref_quote(want, wlen, q);
+	ck_assert_uint_eq(qlen, wlen + wlen / 10 - 1);
+	out.limit = 7 + qlen;
+	fd = write_out(msg, &out, 7, &r);
+	ck_assert_int_eq(r, (off_t)qlen);
+	free(file_bytes(fd, &len));
+	ck_assert_uint_eq(len, 7 + qlen);
+	close(fd);
+	for (i = 1; i <= 2; i++) {
+		out.limit = 7 + qlen - (i == 1 ? 1 : qlen / 20);
+		fd = write_out(msg, &out, 7, &r);
+		ck_assert_int_eq(r, -1);
+		ck_assert_int_eq(errno, EFBIG);
+		free(file_bytes(fd, &len));
+		ck_assert_uint_le(len, out.limit);
+		close(fd);
+	}
+	message_free(msg);
+	free(in), free(want), free(q);
+}
+END_TEST
+
+START_TEST(t_write_errors)
+{
+	struct message_out out = { NULL, "H: 1\n", 0, 0, 0, 0 };
+	struct message *msg = spool_str("Subject: x\n\nbody\n");
+	int	fd = open("/dev/full", O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	errno = 0;
+	ck_assert_int_eq(message_write(msg, fd, &out), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	close(fd);
+	fd = open("/dev/null", O_RDONLY);
+	errno = 0;
+	ck_assert_int_eq(message_write(msg, fd, &out), -1);
+	ck_assert_int_eq(errno, EBADF);
+	close(fd);
+	message_free(msg);
+}
+END_TEST
+
+START_TEST(t_from_line)
+{
+	char	b[128];
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ck_assert_int_eq(message_from_line(b, sizeof(b), "alice@example.com",
+	    1795314424), 0);
+	ck_assert_str_eq(b, "From alice@example.com  Sun Nov 22 02:27:04 2026\n");
+	ck_assert_int_eq(message_from_line(b, sizeof(b), "", 1772694489), 0);
+	ck_assert_str_eq(b, "From MAILER-DAEMON  Thu Mar  5 07:08:09 2026\n");
+	ck_assert_int_eq(message_from_line(b, sizeof(b), NULL, 0), 0);
+	ck_assert_str_eq(b, "From MAILER-DAEMON  Thu Jan  1 00:00:00 1970\n");
+	ck_assert_int_eq(message_from_line(b, 46, "", 1772694489), 0);
+	ck_assert_int_eq(message_from_line(b, 45, "", 1772694489), -1);
+	setenv("TZ", "EST5", 1);
+	tzset();
+	ck_assert_int_eq(message_from_line(b, sizeof(b), "a@b", 1772694489), 0);
+	ck_assert_str_eq(b, "From a@b  Thu Mar  5 02:08:09 2026\n");
+}
+END_TEST
+
+/* 100 MB from a pipe: the peak resident size must barely move. */
+START_TEST(t_memory)
+{
+	size_t	total = 100u << 20, off, k;
+	struct rusage before, after;
+	struct dstatus why;
+	struct message *msg;
+	char	*chunk = malloc(K64), *b;
+	uint32_t sum = 0, want = 0;
+	int	p[2], st;
+	pid_t	pid;
+	ssize_t	n;
+
+	for (k = 0; k < K64; k++)
+		chunk[k] = k % 100 == 99 ? '\n' : (char)('a' + k % 23);
+	chunk[K64 - 1] = '\n';
+	for (off = 0; off < total; off += K64)
+		for (k = 0; k < K64; k++)
+			want = want * 31 + (uint8_t)chunk[k];
+	ck_assert_int_eq(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		for (off = 0; off < total; off += K64)
+			if (write(p[1], chunk, K64) != K64)
+				break;
+		free(chunk);
+		_exit(off < total);
+	}
+	close(p[1]);
+	getrusage(RUSAGE_SELF, &before);
+	msg = message_spool(p[0], NULL, &why);
+	getrusage(RUSAGE_SELF, &after);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(message_size(msg), (off_t)total);
+	ck_assert_msg(after.ru_maxrss - before.ru_maxrss < 3072,
+	    "peak RSS grew by %ld KiB", after.ru_maxrss - before.ru_maxrss);
+	b = chunk;
+	for (off = 0; (n = message_read(msg, b, K64, (off_t)off)) > 0;
+	    off += (size_t)n)
+		for (k = 0; k < (size_t)n; k++)
+			sum = sum * 31 + (uint8_t)b[k];
+	ck_assert_uint_eq(off, total);
+	ck_assert_uint_eq(sum, want);
+	message_free(msg);
+	close(p[0]);
+	free(chunk);
+}
+END_TEST
+
+static Suite *
+message_suite(void)
+{
+	Suite	*s = suite_create("message");
+	TCase	*tc;
+
+	tc = tcase_create("from");
+	tcase_add_test(tc, t_from_sender);
+	tcase_add_test(tc, t_from_variants);
+	tcase_add_test(tc, t_from_split);
+	tcase_add_test(tc, t_from_huge_line);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("normalise");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, t_norm_small);
+	tcase_add_test(tc, t_crlf_boundaries);
+	tcase_add_test(tc, t_crlf_file);
+	tcase_add_loop_test(tc, t_norm_random, 0, 3);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("headers");
+	tcase_add_test(tc, t_dt_several);
+	tcase_add_test(tc, t_dt_edges);
+	tcase_add_test(tc, t_dt_split);
+	tcase_add_test(tc, t_dt_caps);
+	tcase_add_test(tc, t_dt_deep);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("spool");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, t_spool_tmpdir);
+	tcase_add_test(tc, t_spool_read_error);
+	tcase_add_test(tc, t_spool_eintr);
+	tcase_add_test(tc, t_read_offsets);
+	tcase_add_test(tc, t_read_concurrent);
+	tcase_add_test(tc, t_memory);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("write");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, t_write_quote);
+	tcase_add_loop_test(tc, t_write_quote_boundary, 0, 2);
+	tcase_add_test(tc, t_write_quote_random);
+	tcase_add_test(tc, t_write_empty);
+	tcase_add_loop_test(tc, t_write_limit, 0, 2);
+	tcase_add_test(tc, t_write_limit_quoted);
+	tcase_add_test(tc, t_write_errors);
+	tcase_add_test(tc, t_from_line);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	return (tu_run(message_suite()) == 0 ? 0 : 1);
+}
