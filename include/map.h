@@ -77,6 +77,13 @@ struct maplist *maplist_open(const char *param, const char *value,
 	    int open_flags, struct dstatus *why);
 
 /*
+ * Check a list's syntax and that every type is compiled in, without
+ * opening anything (configuration time): 0, or -1 with 4.3.5.
+ */
+int	maplist_check(const char *param, const char *value,
+	    struct dstatus *why);
+
+/*
  * Key-major search: keys[0] in every map, then keys[1] in every map that
  * is not MAP_PATTERN, ...  Stops at the first hit or the first error.  An
  * empty value is an error.  On MAP_FOUND: *value_r malloc'd, *map_r and

@@ -236,6 +236,32 @@ sanitize_process(int setuid_mode)
 	}
 }
 
+/* Unknown map types are configuration errors, found before any mail. */
+static int
+check_maps(const struct conf *cf, struct vconfig *vc, struct dstatus *why)
+{
+	const char *params[] = {"virtual_mailbox_maps", "virtual_uid_maps",
+	    "virtual_gid_maps"};
+	const char *values[] = {vc->mailbox_maps, vc->uid_maps, vc->gid_maps};
+	struct dstatus err;
+	const char *file;
+	int	i, line;
+
+	for (i = 0; i < 3; i++) {
+		if (maplist_check(params[i], values[i], &err) == 0)
+			continue;
+		file = conf_where(cf, params[i], &line);
+		if (line > 0)
+			status_set(why, err.dsn, "%s, line %d: %s", file, line,
+			    err.text);
+		else
+			status_set(why, err.dsn, "%s: %s", file, err.text);
+		conf_settings_free(vc);
+		return (-1);
+	}
+	return (0);
+}
+
 static struct conf *
 configure(const struct options *opt, int setuid_mode, struct vconfig *vc,
     struct dstatus *why)
@@ -254,7 +280,7 @@ configure(const struct options *opt, int setuid_mode, struct vconfig *vc,
 	for (i = 0; i < opt->noverrides; i++)
 		if (conf_override(cf, opt->overrides[i], why) < 0)
 			goto bad;
-	if (conf_settings(cf, vc, why) < 0)
+	if (conf_settings(cf, vc, why) < 0 || check_maps(cf, vc, why) < 0)
 		goto bad;
 	if (setuid_mode && !caller_trusted(vc->trusted_users)) {
 		status_set(why, "4.3.5", "uid %lu is not in "

@@ -37,7 +37,7 @@ static const struct map_ops *const map_registry[] = {
 
 #define MAP_NTYPES (sizeof(map_registry) / sizeof(map_registry[0]))
 
-/* Separators of a map list, and of "type:name" inside it. */
+/* What separates the elements of a map list (outside braces). */
 #define MAP_LIST_SEP	", \t\r\n"
 
 static const struct map_ops *
@@ -194,10 +194,13 @@ map_lookup(struct map *map, const char *key, char **value_r,
 	if (*key == '\0')
 		return (MAP_NOTFOUND);
 	r = map->ops->lookup(map, key, value_r, why);
-	log_debug("%s: lookup \"%s\": %s%s", map->spec, key,
-	    r == MAP_FOUND ? "found " : r == MAP_NOTFOUND ? "not found" :
-	    "error: ", r == MAP_FOUND ? *value_r : r == MAP_ERROR ?
-	    why->text : "");
+	if (r == MAP_FOUND)
+		log_debug("%s: lookup %s: found %s", map->spec, key, *value_r);
+	else if (r == MAP_NOTFOUND)
+		log_debug("%s: lookup %s: not found", map->spec, key);
+	else
+		log_debug("%s: lookup %s: error: %s", map->spec, key,
+		    why->text);
 	return (r);
 }
 
@@ -270,6 +273,36 @@ nomem:
 	return (-1);
 }
 
+int
+maplist_check(const char *param, const char *value, struct dstatus *why)
+{
+	const char *cp = value, *start, *colon;
+	size_t	len;
+	int	r, count = 0;
+
+	while ((r = maplist_next(&cp, &start, &len)) > 0) {
+		count++;
+		colon = memchr(start, ':', len);
+		if (colon == NULL || colon == start) {
+			status_set(why, "4.3.5", "%s: need type:name format: "
+			    "\"%.*s\"", param, (int)len, start);
+			return (-1);
+		}
+		if (map_find_ops(start, (size_t)(colon - start)) == NULL) {
+			status_set(why, "4.3.5", "%s: unsupported map type "
+			    "\"%.*s\" (compiled in: %s)", param,
+			    (int)(colon - start), start, map_types());
+			return (-1);
+		}
+	}
+	if (r < 0 || count == 0) {
+		status_set(why, "4.3.5", "%s: %s", param, r < 0 ?
+		    "unbalanced '{' or '}'" : "no lookup table is specified");
+		return (-1);
+	}
+	return (0);
+}
+
 struct maplist *
 maplist_open(const char *param, const char *value, int open_flags,
     struct dstatus *why)
@@ -304,19 +337,44 @@ fail:
 	return (NULL);
 }
 
+/* One key in one map of the list: an empty value becomes an error. */
+static enum map_result
+maplist_try(const struct maplist *list, struct map *map, const char *key,
+    char **value_r, struct dstatus *why)
+{
+	struct dstatus sub;
+	enum map_result r;
+
+	r = map_lookup(map, key, value_r, &sub);
+	if (r == MAP_ERROR) {
+		/* A map error defers, whatever its backend said. */
+		status_set(why, sub.dsn[0] == '4' ? sub.dsn : "4.3.5",
+		    "table %s: lookup %s: %s: %s", list->param, key, map->spec,
+		    sub.text);
+	} else if (r == MAP_FOUND && **value_r == '\0') {
+		free(*value_r);
+		*value_r = NULL;
+		status_set(why, "4.3.5", "table %s: lookup %s: %s: empty "
+		    "string result is not allowed", list->param, key,
+		    map->spec);
+		r = MAP_ERROR;
+	}
+	return (r);
+}
+
 enum map_result
 maplist_search(struct maplist *list, char *const keys[], int nkeys,
     char **value_r, const char **map_r, const char **key_r,
     struct dstatus *why)
 {
-	struct dstatus sub;
 	struct map *map;
 	enum map_result r;
 	int	k, m;
 
 	*value_r = NULL;
 	if (nkeys < 0) {
-		status_set(why, "4.3.0", "table %s: out of memory", list->param);
+		status_set(why, "4.3.0", "table %s: out of memory",
+		    list->param);
 		return (MAP_ERROR);
 	}
 	for (k = 0; k < nkeys; k++) {
@@ -325,30 +383,14 @@ maplist_search(struct maplist *list, char *const keys[], int nkeys,
 			/* regexp and the like see only the full address. */
 			if (k > 0 && (map->ops->flags & MAP_PATTERN))
 				continue;
-			r = map_lookup(map, keys[k], value_r, &sub);
-			if (r == MAP_NOTFOUND)
+			if ((r = maplist_try(list, map, keys[k], value_r,
+			    why)) == MAP_NOTFOUND)
 				continue;
-			if (r == MAP_ERROR) {
-				/* A map error defers, whatever its backend said. */
-				status_set(why, sub.dsn[0] == '4' ? sub.dsn :
-				    "4.3.5", "table %s: lookup %s: "
-				    "%s: %s", list->param, keys[k], map->spec,
-				    sub.text);
-				return (MAP_ERROR);
-			}
-			if (**value_r == '\0') {
-				free(*value_r);
-				*value_r = NULL;
-				status_set(why, "4.3.5", "table %s: lookup %s: "
-				    "%s: empty string result is not allowed",
-				    list->param, keys[k], map->spec);
-				return (MAP_ERROR);
-			}
-			if (map_r != NULL)
+			if (r == MAP_FOUND && map_r != NULL)
 				*map_r = map->spec;
-			if (key_r != NULL)
+			if (r == MAP_FOUND && key_r != NULL)
 				*key_r = keys[k];
-			return (MAP_FOUND);
+			return (r);
 		}
 	}
 	return (MAP_NOTFOUND);

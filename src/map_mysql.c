@@ -15,8 +15,8 @@
  *   Postfix would join the values with commas (SPEC section 5); without
  *   the flag (vmap -q) the values are joined as Postfix does;
  * - the password exists once in our memory, in the parsed .cf, and is
- *   wiped when the map is closed (see map_mysql_disconnect for the
- *   client library's copy).
+ *   wiped when the map is closed (the client library's copy: see
+ *   close_handle() in map_mysql_conn.c).
  * Nothing connects at open time: a server that is down makes lookups
  * fail (defer), not the open.
  */
@@ -329,9 +329,12 @@ map_mysql_lookup(struct map *map, const char *key, char **value_r,
 		/* Unescaped dry run: does the key have every part needed? */
 		rc = map_mysql_expand(&dry, m->query, &k, NULL, NULL, NULL);
 		map_mysql_buf_free(&dry);
-		if (rc == 0)
+		if (rc == 0) {
+			log_debug("%s: %s: no query (the key lacks a part "
+			    "the query uses)", m->cf_path,
+			    map_mysql_printable(key, show, sizeof(show)));
 			r = MAP_NOTFOUND;
-		else if (rc < 0) {
+		} else if (rc < 0) {
 			status_set(why, "4.3.0", "%s: out of memory",
 			    m->cf_path);
 			r = MAP_ERROR;

@@ -54,12 +54,14 @@ value_add(const struct map_mysql *m, struct map_mysql_buf *b,
 		if (b->len > 0)
 			map_mysql_buf_add(b, ",", 1);
 		if ((rc = map_mysql_expand(b, m->result_format, k, &v, NULL,
-		    NULL)) == 0) {
+		    NULL)) == 0 && b->s != NULL) {
 			b->len = mark;
 			b->s[mark] = '\0';
 		}
 	}
 	map_mysql_key_free(&v);
+	if (b->failed)
+		rc = -1;
 	if (rc < 0)
 		status_set(why, "4.3.0", "%s: out of memory", m->cf_path);
 	return (rc);

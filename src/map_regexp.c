@@ -110,8 +110,10 @@ regexp_logical(struct map_regexp *m)
 			    "start with white space: skipping this line");
 			continue;
 		}
-		if (start == NULL)
-			m->first = m->lineno, start = w = line;
+		if (start == NULL) {
+			start = w = line;
+			m->first = m->lineno;
+		}
 		n = (size_t)(eol - line) - (eol > line && eol[-1] == '\r');
 		if (memchr(line, '\0', n) != NULL)
 			RX_WARN(m->path, m->lineno, "null byte: ignoring the "
@@ -308,7 +310,7 @@ regexp_parse_match(struct map_regexp *m, char *p, int line)
 		return (0);
 	} else
 		return (-1);	/* out of memory; close frees the rule */
-drop:
+drop:	/* reached by goto and after each warning above */
 	regexp_free_rule(&m->rules[--m->nrules]);
 	return (0);
 }

@@ -211,9 +211,12 @@ spool_scan(struct spool *sp, const char *p, const char *end)
 			sp->npos = 0;
 		} else if (sp->hs == HS_NAME) {
 			c = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-			if (c != message_dt_name[sp->npos])
+			if (c != message_dt_name[sp->npos]) {
 				sp->hs = HS_SKIP;
-			else if (p++, ++sp->npos == MESSAGE_DT_NAMELEN) {
+				continue;
+			}
+			p++;
+			if (++sp->npos == MESSAGE_DT_NAMELEN) {
 				sp->hs = HS_BLANK;
 				sp->vlen = 0;
 			}

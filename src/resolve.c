@@ -129,7 +129,11 @@ resolve_recipient(const struct resolver *rs, struct delivery *dl)
 		return (-1);
 	}
 	nkeys = address_keys(dl->folded, rs->vc->recipient_delimiter, keys);
-	if (nkeys <= 0) {
+	if (nkeys < 0) {
+		status_set(&dl->status, "4.3.0", "out of memory");
+		return (-1);
+	}
+	if (nkeys == 0) {
 		status_set(&dl->status, "5.1.1", "unknown user: \"%s\"",
 		    dl->folded);
 		return (-1);

@@ -36,6 +36,7 @@
 #include "status.h"
 
 #define VMAP_NOTFOUND	1
+#define VMAP_BUILD_CACHE (16 * 1024 * 1024)	/* postmap's db_create_buf */
 
 /* What one build writes to. */
 struct vmap_build {
@@ -114,6 +115,8 @@ vmap_fill(struct map *src, DBTYPE type, const char *tmp, int fd,
 		return (-1);
 	}
 	b.db->set_errcall(b.db, vmap_db_quiet);
+	/* A hash table is built fast only with a cache of its size. */
+	(void)b.db->set_cachesize(b.db, 0, VMAP_BUILD_CACHE, 0);
 	if ((r = b.db->open(b.db, NULL, tmp, NULL, type, DB_CREATE, 0)) != 0) {
 		status_set(why, "4.3.5", "create %s: %s", tmp, db_strerror(r));
 		b.db->close(b.db, 0);
@@ -264,8 +267,8 @@ vmap_query(const char *key, char **specs, int n, int open_flags,
 		log_verbose_enable(1);
 		if (r == MAP_FOUND) {
 			if (*value == '\0')
-				log_warn("table %s: key %s: empty string result "
-				    "is not allowed", specs[i], key);
+				log_warn("table %s: key %s: empty string "
+				    "result is not allowed", specs[i], key);
 			printf("%s\n", value);
 			free(value);
 		}
@@ -295,8 +298,8 @@ vmap_dump(char **specs, int n, int open_flags, struct dstatus *why)
 		if ((map = map_open_strict(specs[i], open_flags, why)) == NULL)
 			return (-1);
 		if (map->ops->dump == NULL) {
-			status_set(why, "4.3.5", "%s: a table of type %s cannot "
-			    "be listed", specs[i], map->ops->type);
+			status_set(why, "4.3.5", "%s: a table of type %s "
+			    "cannot be listed", specs[i], map->ops->type);
 			r = -1;
 		} else if ((r = map->ops->dump(map, vmap_print, NULL,
 		    why)) != 0) {

@@ -58,7 +58,8 @@ START_TEST(test_open_errors)
 	ck_assert_str_eq(map->spec, "nosuchtype:/x");
 	expect_error(map, "u@d", "unsupported dictionary type: nosuchtype");
 	map_close(map);
-	ck_assert_ptr_nonnull(strstr(map_types(), "static texthash hash btree"));
+	ck_assert_ptr_nonnull(strstr(map_types(),
+	    "static texthash hash btree"));
 	/* The empty key is never looked up. */
 	map = open_ok("static", "x", 0);
 	expect(map, "", NULL);

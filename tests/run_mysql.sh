@@ -124,8 +124,10 @@ assert_match "unknown %x names the parameter" "query" "$ERR"
 echo "-- result_format"
 mkcf rf.cf "SELECT v FROM kv WHERE k = '%s'" \
     "result_format = %u|%d|%s|%S|%U|%D|%1|%%"
+want="someone|value.example|someone@value.example"
+want="$want|alice@example.org|alice|example.org|org|%"
 expect_q "result_format %u %d %s %S %U %D %1 %%" alice@example.org rf.cf 0 \
-    "someone|value.example|someone@value.example|alice@example.org|alice|example.org|org|%"
+    "$want"
 mkcf rfd.cf "SELECT v FROM kv WHERE k = '%u'" "result_format = %d"
 expect_q "%d of a value without @: value skipped, not found" plain@x.y \
     rfd.cf 1
@@ -197,6 +199,18 @@ assert_eq "domain: listed domain, any case" 75 "$RC"
 mkcf dom2.cf "$USERS" "domain = example.org"
 expect_q "domain: found in a listed domain" alice@example.org dom2.cf 0 \
     alice/Maildir/
+printf 'example.org yes\n' >"$T_DIR/domains.map"
+printf '# local domains\nexample.com\n  example.org, catch.example\n' \
+    >"$T_DIR/domains.list"
+mkcf dom3.cf "$USERS" "domain = texthash:$T_DIR/domains.map"
+expect_q "domain = texthash:map: listed" alice@example.org dom3.cf 0 \
+    alice/Maildir/
+expect_q "domain = texthash:map: not listed" x@catch.example dom3.cf 1
+mkcf dom4.cf "$USERS" "domain = $T_DIR/domains.list"
+expect_q "domain = /file: listed" alice@example.org dom4.cf 0 \
+    alice/Maildir/
+expect_q "domain = /file: @domain key is never queried" @catch.example \
+    dom4.cf 1
 
 echo "-- connection failures"
 mkcf badpw.cf "$USERS" "password = wrong"

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fuzz_regexp.c - libFuzzer target for the regexp map: each input is
+ * written to a temporary file, opened (the first byte chooses the open
+ * flags), looked up with a few keys and closed.  Any crash, sanitizer
+ * report or leak is a bug; so is a lookup error, since only regexec can
+ * fail and it has no reason to on these keys.  Not part of make check:
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+ *       -Iinclude tests/fuzz_regexp.c src/map_regexp.c src/status.c \
+ *       src/log.c -o build/fuzz_regexp
+ *   build/fuzz_regexp -max_total_time=30 [corpus-dir]
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "map.h"
+#include "status.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char fuzz_path[] = "/tmp/vdfuzz.XXXXXX";
+static int fuzz_fd = -1;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const keys[] = {
+		"user@example.com", "", "a\nb", "IF", "ab+c@x.y", "(a)/$1",
+	};
+	struct dstatus why;
+	struct map *m;
+	char	*value;
+	size_t	i;
+	int	flags = 0;
+
+	if (fuzz_fd < 0 && (fuzz_fd = mkstemp(fuzz_path)) < 0)
+		abort();
+	if (size > 0) {
+		flags = (data[0] & 1) ? MAP_OPEN_NOSUBST : 0;
+		data++;
+		size--;
+	}
+	if (ftruncate(fuzz_fd, 0) < 0 ||
+	    pwrite(fuzz_fd, data, size, 0) != (ssize_t)size)
+		abort();
+	/* The file exists and is readable: open must succeed. */
+	if ((m = map_regexp_ops.open(fuzz_path, flags, &why)) == NULL)
+		abort();
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		switch (map_regexp_ops.lookup(m, keys[i], &value, &why)) {
+		case MAP_FOUND:
+			if (value == NULL)
+				abort();
+			free(value);
+			break;
+		case MAP_NOTFOUND:
+			if (value != NULL)
+				abort();
+			break;
+		default:
+			abort();
+		}
+	}
+	map_regexp_ops.close(m);
+	return (0);
+}
