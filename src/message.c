@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * message.c - spool the message once from standard input, normalised, and
- * copy it to each mailbox with the delivery headers in front.
+ * message.c - spool the message once from standard input, normalised; the
+ * copy to a mailbox is message_write.c.
  *
  * Guarantees: memory stays bounded whatever the message size (at most
  * MESSAGE_MEM_MAX bytes of message; beyond that everything goes to an
  * unlinked temporary file that vanishes with the process).  The spooled
  * bytes are the input minus a leading From_ line, with CRLF folded to LF
  * and a final LF added to a non-empty message; every other byte (bare CR,
- * NUL) is kept, and an empty input stays empty.  message_write() never
- * writes a byte that would take the file past out->limit.  The spool file
- * is only read with pread(), so forked children share no file position.
+ * NUL) is kept, and an empty input stays empty.  The spool file is only
+ * read with pread(), so forked children share no file position.
  *
  * Spooling reads straight into the message buffer and normalises in place:
  * folding CRLF only shrinks the data, so the output never overtakes the
@@ -23,13 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "message.h"
 #include "status.h"
 
-#define MESSAGE_BUF	   (64 * 1024)	/* I/O chunk and output buffer */
+#define MESSAGE_BUF	   (64 * 1024)	/* bytes per spool file write */
 #define MESSAGE_DT_MAX	   1000		/* Delivered-To values kept (Postfix) */
 #define MESSAGE_DT_LEN	   1000		/* bytes kept of one value */
 #define MESSAGE_SENDER_LEN 1000		/* bytes kept of the From_ sender */
@@ -85,7 +83,7 @@ spool_fail(struct dstatus *why, int err, const char *text, const char *dir)
 }
 
 static int
-message_write_all(int fd, const char *p, size_t n)
+spool_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t	r;
 
@@ -281,7 +279,7 @@ spool_flush(struct spool *sp, struct dstatus *why)
 
 	if (msg->fd < 0 && (msg->fd = spool_tmpfile(sp->tmpdir, why)) < 0)
 		return (-1);
-	if (message_write_all(msg->fd, sp->buf, n) < 0) {
+	if (spool_write_all(msg->fd, sp->buf, n) < 0) {
 		spool_fail(why, errno, "error writing temporary file", NULL);
 		return (-1);
 	}
@@ -371,7 +369,8 @@ message_spool(int fd, const char *tmpdir, struct dstatus *why)
 	}
 	msg->fd = -1;
 	sp->msg = msg;
-	sp->tmpdir = tmpdir != NULL ? tmpdir : "/tmp";
+	/* An empty $TMPDIR means unset, not the root directory. */
+	sp->tmpdir = tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
 	do {
 		n = read(fd, sp->buf + sp->len, MESSAGE_MEM_MAX - sp->len);
 		if (n < 0 && errno == EINTR)
@@ -465,149 +464,4 @@ message_read(const struct message *msg, void *buf, size_t len, off_t off)
 			return (-1);
 	}
 	return ((ssize_t)got);
-}
-
-/* The output side: one 64 KiB buffer, and what the size limit allows. */
-struct wbuf {
-	int	fd;
-	char	*buf;
-	size_t	len;
-	off_t	done;			/* bytes written to fd */
-	unsigned long long room;	/* bytes the limit allows in all */
-};
-
-static int
-wbuf_flush(struct wbuf *w)
-{
-	if ((unsigned long long)w->done + w->len > w->room) {
-		errno = EFBIG;
-		return (-1);
-	}
-	if (message_write_all(w->fd, w->buf, w->len) < 0)
-		return (-1);
-	w->done += (off_t)w->len;
-	w->len = 0;
-	return (0);
-}
-
-static int
-wbuf_put(struct wbuf *w, const char *p, size_t n)
-{
-	size_t	k;
-
-	for (; n > 0; p += k, n -= k) {
-		if (w->len == MESSAGE_BUF && wbuf_flush(w) < 0)
-			return (-1);
-		k = n < MESSAGE_BUF - w->len ? n : MESSAGE_BUF - w->len;
-		memcpy(w->buf + w->len, p, k);
-		w->len += k;
-	}
-	return (0);
-}
-
-/*
- * Copy p[0..n) putting ">" before "From " at line starts (mboxo).  A line
- * start too close to the end of a chunk to be judged is left for the next
- * chunk, which then begins there.  Returns the bytes consumed, or -1.
- */
-static ssize_t
-body_quote(struct wbuf *w, const char *p, size_t n, int last, int *bol)
-{
-	const char *s = p, *end = p + n, *nl, *q;
-
-	while (s < end) {
-		if (*bol && end - s < 5 && !last)
-			break;
-		if (*bol && end - s >= 5 && memcmp(s, "From ", 5) == 0 &&
-		    wbuf_put(w, ">", 1) < 0)
-			return (-1);
-		nl = memchr(s, '\n', (size_t)(end - s));
-		q = nl != NULL ? nl + 1 : end;
-		if (wbuf_put(w, s, (size_t)(q - s)) < 0)
-			return (-1);
-		*bol = nl != NULL;
-		s = q;
-	}
-	return (s - p);
-}
-
-/*
- * The body in 64 KiB chunks read into ibuf.  Only the public interface is
- * used from here on: the write side needs nothing of the spool's insides.
- */
-static int
-body_copy(const struct message *msg, struct wbuf *w, char *ibuf, int quote)
-{
-	off_t	off = 0;
-	ssize_t	n;
-	int	bol = 1;	/* the first body line counts as a line start */
-
-	while (off < message_size(msg)) {
-		if ((n = message_read(msg, ibuf, MESSAGE_BUF, off)) <= 0) {
-			if (n == 0)
-				errno = EIO;	/* the spool file shrank */
-			return (-1);
-		}
-		if (quote)
-			n = body_quote(w, ibuf, (size_t)n,
-			    off + n == message_size(msg), &bol);
-		else if (wbuf_put(w, ibuf, (size_t)n) < 0)
-			n = -1;
-		if (n < 0)
-			return (-1);
-		off += n;
-	}
-	return (0);
-}
-
-off_t
-message_write(const struct message *msg, int fd,
-    const struct message_out *out)
-{
-	struct wbuf w = { fd, NULL, 0, 0, ULLONG_MAX };
-	size_t	fl = out->from_line != NULL ? strlen(out->from_line) : 0;
-	size_t	hl = out->headers != NULL ? strlen(out->headers) : 0;
-	unsigned long long start = out->start_size > 0 ?
-	    (unsigned long long)out->start_size : 0;
-	int	fail, err;
-
-	if (out->limit != 0) {
-		w.room = start < out->limit ? out->limit - start : 0;
-		/* Exact without quoting, so then nothing at all is written. */
-		if (fl + hl + (unsigned long long)message_size(msg) +
-		    (out->blank_line != 0) > w.room) {
-			errno = EFBIG;
-			return (-1);
-		}
-	}
-	if ((w.buf = malloc(2 * MESSAGE_BUF)) == NULL)
-		return (-1);
-	fail = wbuf_put(&w, out->from_line, fl) < 0 ||
-	    wbuf_put(&w, out->headers, hl) < 0 ||
-	    body_copy(msg, &w, w.buf + MESSAGE_BUF, out->quote_from) < 0 ||
-	    (out->blank_line && wbuf_put(&w, "\n", 1) < 0) ||
-	    wbuf_flush(&w) < 0;
-	err = errno;
-	free(w.buf);
-	errno = err;
-	return (fail ? -1 : w.done);
-}
-
-int
-message_from_line(char *buf, size_t size, const char *sender, time_t when)
-{
-	/* asctime()'s names, spelled out so that no locale changes them. */
-	static const char days[] = "SunMonTueWedThuFriSat";
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	struct tm tm;
-	int	n;
-
-	if (localtime_r(&when, &tm) == NULL)
-		return (-1);
-	if (sender == NULL || *sender == '\0')
-		sender = "MAILER-DAEMON";
-	n = snprintf(buf, size, "From %s  %.3s %.3s %2d %02d:%02d:%02d %d\n",
-	    sender, days + 3 * tm.tm_wday, months + 3 * tm.tm_mon, tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
-	return (n < 0 || (size_t)n >= size ? -1 : 0);
 }

@@ -22,8 +22,19 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char fuzz_path[] = "/tmp/vdfuzz.XXXXXX";
+static char fuzz_path[64];
 static int fuzz_fd = -1;
+
+/* One scratch file, unlinked at once and reopened through /proc. */
+static void
+fuzz_setup(void)
+{
+	char	tmpl[] = "/tmp/vdfuzz.XXXXXX";
+
+	if ((fuzz_fd = mkstemp(tmpl)) < 0 || unlink(tmpl) < 0)
+		abort();
+	snprintf(fuzz_path, sizeof(fuzz_path), "/proc/self/fd/%d", fuzz_fd);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t	i;
 	int	flags = 0;
 
-	if (fuzz_fd < 0 && (fuzz_fd = mkstemp(fuzz_path)) < 0)
-		abort();
+	if (fuzz_fd < 0)
+		fuzz_setup();
 	if (size > 0) {
 		flags = (data[0] & 1) ? MAP_OPEN_NOSUBST : 0;
 		data++;

@@ -83,3 +83,127 @@ t_end() {
 	echo "$T_NAME: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	[ "$T_FAIL" = 0 ]
 }
+
+# --- vdeliver core suites (run_deliver, run_mbox, run_maildir, ...) ---
+# Real uids used by the suites; no passwd entries are needed.
+VD_U1=5001
+VD_U2=5002
+
+# run_vd_as UID[:GID] ARGS... < input : run_vd as another user (setpriv,
+# supplementary groups cleared); sets RC, OUT, ERR, ERR1.
+run_vd_as() {
+	_u=${1%%:*}; _g=${1#*:}; shift
+	setpriv --reuid="$_u" --regid="$_g" --clear-groups \
+	    "$VDELIVER" "$@" >"$T_DIR/.out" 2>"$T_DIR/.err"
+	RC=$?
+	OUT=$(cat "$T_DIR/.out")
+	ERR=$(cat "$T_DIR/.err")
+	ERR1=$(head -n 1 "$T_DIR/.err")
+}
+
+# run_as UID[:GID] CMD... : run any command as another user.
+run_as() {
+	_u=${1%%:*}; _g=${1#*:}; shift
+	setpriv --reuid="$_u" --regid="$_g" --clear-groups "$@"
+}
+
+# vd_init : standard sandbox in $T_DIR.  base/ (0755, owned by 5001 so that
+# uid 5001 recipients can create their directories), base/u5002/ owned by
+# 5002, texthash maps vmailbox/uids/gids (empty: tests append lines), and
+# vd.conf (see vd_conf).  vd ARGS runs the binary with -c vd.conf.
+vd_init() {
+	rm -rf "$T_DIR/base"
+	mkdir -p "$T_DIR/base/u5002"
+	chown "$VD_U1:$VD_U1" "$T_DIR/base"
+	chown "$VD_U2:$VD_U2" "$T_DIR/base/u5002"
+	chmod 0755 "$T_DIR/base" "$T_DIR/base/u5002"
+	: >"$T_DIR/vmailbox"
+	: >"$T_DIR/uids"
+	: >"$T_DIR/gids"
+	chmod 0644 "$T_DIR/vmailbox" "$T_DIR/uids" "$T_DIR/gids"
+	vd_conf
+}
+
+# vd_conf ["name = value"]... : write $T_DIR/vd.conf, the standard
+# settings followed by the given lines (the last definition wins).
+vd_conf() {
+	{
+		echo "virtual_mailbox_base = $T_DIR/base"
+		echo "virtual_mailbox_maps = texthash:$T_DIR/vmailbox"
+		echo "virtual_uid_maps = texthash:$T_DIR/uids"
+		echo "virtual_gid_maps = texthash:$T_DIR/gids"
+		echo "maillog_file = $T_DIR/maillog"
+		for _l in "$@"; do echo "$_l"; done
+	} >"$T_DIR/vd.conf"
+	chmod 0644 "$T_DIR/vd.conf"
+}
+
+# vd_user ADDR PATH UID [GID] : add a recipient to the standard maps.
+vd_user() {
+	echo "$1 $2" >>"$T_DIR/vmailbox"
+	echo "$1 $3" >>"$T_DIR/uids"
+	echo "$1 ${4:-$3}" >>"$T_DIR/gids"
+}
+
+vd() { run_vd -c "$T_DIR/vd.conf" "$@"; }
+vd_as() { _who=$1; shift; run_vd_as "$_who" -c "$T_DIR/vd.conf" "$@"; }
+
+# tree_sig DIR : names, types, modes, owners and file checksums below DIR
+# (to prove that a failed delivery changed nothing).
+tree_sig() {
+	(cd "$1" 2>/dev/null && find . -printf '%p %y %m %U:%G\n' | LC_ALL=C sort &&
+	    find . -type f -exec md5sum {} + | LC_ALL=C sort)
+}
+
+# count_files DIR : number of entries in DIR (0 when missing).
+count_files() {
+	if [ -d "$1" ]; then ls -A "$1" | wc -l | tr -d ' '; else echo 0; fi
+}
+
+# The mbox From_ line: "From SENDER  Www Mmm dd hh:mm:ss yyyy".
+FROM_DATE_RE='  [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}$'
+# A maildir new/ file name.
+MAILDIR_NEW_RE='^[0-9]+\.M[0-9]+P[0-9]+V[0-9a-f]+I[0-9a-f]+\..+,S=[0-9]+$'
+
+# re_quote TEXT : TEXT with grep -E metacharacters escaped.
+re_quote() { printf '%s' "$1" | sed 's/[].[^$*+?(){}|\\/]/\\&/g'; }
+
+# holdlock_build : compile tests/data/holdlock.c into $T_DIR/holdlock.
+holdlock_build() {
+	[ -x "$T_DIR/holdlock" ] ||
+	    ${CC:-cc} -o "$T_DIR/holdlock" "$TOP/tests/data/holdlock.c"
+}
+
+# hold_lock fcntl|flock FILE SECONDS : hold a lock in the background until
+# it is taken (HOLD_PID is the holder's pid).
+hold_lock() {
+	holdlock_build || return 1
+	rm -f "$T_DIR/.locked"
+	"$T_DIR/holdlock" "$1" "$2" "$3" "$T_DIR/.locked" &
+	HOLD_PID=$!
+	_n=0
+	while [ ! -e "$T_DIR/.locked" ] && [ $_n -lt 100 ]; do
+		sleep 0.05; _n=$((_n + 1))
+	done
+	[ -e "$T_DIR/.locked" ]
+}
+
+# db_make hash|btree FILE.db [nul] < "key value" lines : a Berkeley DB
+# file as postmap writes it (keys and values NUL-terminated with nul).
+db_make() {
+	_t=$1 _db=$2 _z=
+	[ "${3:-}" = nul ] && _z='\00'
+	rm -f "$_db"
+	awk -v z="$_z" '{ k = $1; $1 = ""; sub(/^ +/, ""); print k z; print $0 z }' |
+	    db5.3_load -T -t "$_t" "$_db"
+}
+
+# need_root : skip the rest of a suite when not root.
+need_root() {
+	if ! is_root; then
+		skip "$T_NAME: needs root (real uids $VD_U1/$VD_U2)"
+		t_end
+		exit $?
+	fi
+}
+# --- end of vdeliver core helpers ---

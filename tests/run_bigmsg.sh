@@ -5,7 +5,6 @@
 # size and checksum, peak RSS measured (bound: 8 MB, not for the sanitizer
 # build).  The default virtual_mailbox_limit (51200000) bounces it cleanly.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin bigmsg
 need_root
 

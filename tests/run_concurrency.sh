@@ -4,7 +4,6 @@
 # lock setting: every message present once, intact, not interleaved.
 # Then 8 processes into distinct maildirs and into one shared maildir.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin concurrency
 need_root
 

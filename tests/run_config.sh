@@ -4,7 +4,6 @@
 # it, -o overrides, and configuration errors: 4.3.5 / 75 with the file,
 # the parameter and the line (SPEC section 4).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin config
 need_root
 

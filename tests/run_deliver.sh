@@ -4,7 +4,6 @@
 # line endings, recipient forms (case, extensions, catch-all, key order),
 # several recipients, map types (SPEC sections 2, 5, 7).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin deliver
 need_root
 
@@ -502,6 +501,34 @@ if [ -x "$VMAP" ]; then
 else
 	skip "no vmap binary: hash map built by vmap"
 fi
+
+# texthash: keys lower-cased, the first duplicate wins
+printf 'Upper@Example.NET  example.net/upper/\ndup@example.net example.net/dup1/\ndup@example.net example.net/dup2/\n' \
+    >>"$T_DIR/vmailbox"
+vd -f s@x -r upper@example.net -r dup@example.net <"$T_DIR/mnull"
+expect_status "texthash upper-case key, duplicate key" 0 2.0.0
+assert_eq "texthash: upper-case key matches" 1 "$(count_files "$B/example.net/upper/new")"
+assert_eq "texthash: first duplicate wins" "1 0" \
+    "$(count_files "$B/example.net/dup1/new") $(count_files "$B/example.net/dup2/new")"
+
+# regexp maps: full address only; $1 rules are skipped with a warning
+cat >"$T_DIR/vm.rx" <<'EOF'
+/^rx@example\.com$/          example.com/rx/
+/^(.*)@sub\.example\.com$/   example.com/sub-$1/
+EOF
+rx() { vd -o "virtual_mailbox_maps=regexp:$T_DIR/vm.rx" -o recipient_delimiter=+ \
+    -f s@x -r "$@" <"$T_DIR/mnull"; }
+: >"$T_DIR/maillog"
+rx RX@Example.com
+expect_status "regexp map" 0 2.0.0
+assert_eq "regexp map: delivered" 1 "$(count_files "$B/example.com/rx/new")"
+rx rx+ext@example.com
+expect_status "regexp map sees only the full address" 67 5.1.1
+rx joe@sub.example.com
+expect_status "regexp \$1 rule skipped" 67 5.1.1
+assert_eq "regexp \$1 rule: nothing written" no \
+    "$(ls -d "$B/example.com/sub-"* >/dev/null 2>&1 && echo yes || echo no)"
+assert_match "regexp \$1 rule: warning logged" 'warning: .*' "$(cat "$T_DIR/maillog")"
 
 # static maps and a { } group
 vd -o "virtual_mailbox_maps=static:{ example.com/static/ }" \

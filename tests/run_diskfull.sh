@@ -3,7 +3,6 @@
 # run_diskfull.sh - ENOSPC defers 4.3.0 (SPEC section 3) and leaves the
 # mailbox as it was: a 1 MB tmpfs as the mailbox base, a 2 MB message.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin diskfull
 need_root
 

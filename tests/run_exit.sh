@@ -5,7 +5,6 @@
 # -V.  (Locks, limits and unusable mailboxes: run_mbox, run_maildir,
 # run_safety; configuration errors: run_config.)
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin exit
 
 # --- -V and usage errors need no sandbox and no root

@@ -4,7 +4,6 @@
 # blank line between recipients, nothing written, the exit status that
 # resolution gives (SPEC section 2).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin explain
 need_root
 

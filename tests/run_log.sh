@@ -3,7 +3,6 @@
 # run_log.sh - maillog_file: one line per recipient, Postfix-shaped
 # (SPEC section 8).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin log
 need_root
 

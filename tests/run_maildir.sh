@@ -4,7 +4,6 @@
 # virtual_mailbox_limit, and nothing left in tmp/ or new/ after a failure
 # (SPEC section 7).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin maildir
 need_root
 
@@ -71,6 +70,16 @@ vd -o virtual_mailbox_limit=100000 -f s@x -r md@example.com <"$T_DIR/msg.big"
 expect_status "limit: 300 KB message, 100 KB limit" 73 5.2.2
 tree_sig "$md" >"$T_DIR/sig.after"
 assert_files_equal "limit: 300 KB: maildir unchanged" "$T_DIR/sig.before" "$T_DIR/sig.after"
+
+# the caller's RLIMIT_FSIZE: EFBIG, nothing left in tmp/ or new/
+head -c 80000 /dev/zero | tr '\0' 'w' | fold -w 70 >"$T_DIR/msg.80k"
+tree_sig "$md" >"$T_DIR/sig.before"
+prlimit --fsize=50000 "$VDELIVER" -c "$T_DIR/vd.conf" -f s@x -r md@example.com \
+    <"$T_DIR/msg.80k" >"$T_DIR/.out" 2>"$T_DIR/.err"
+RC=$?; ERR=$(cat "$T_DIR/.err"); ERR1=$(head -n 1 "$T_DIR/.err")
+expect_status "RLIMIT_FSIZE of the caller" 73 5.2.2
+tree_sig "$md" >"$T_DIR/sig.after"
+assert_files_equal "RLIMIT_FSIZE: maildir unchanged" "$T_DIR/sig.before" "$T_DIR/sig.after"
 
 # --- failures after the tmp file was written leave nothing behind
 # new/ not writable by the recipient: the link into new/ fails

@@ -4,7 +4,6 @@
 # locks) and virtual_mailbox_limit, with the mailbox byte-identical after
 # every failure (SPEC sections 3, 4, 7).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin mbox
 need_root
 
@@ -157,5 +156,15 @@ assert_eq "limit: new mbox left empty or absent" 0 \
 # the default limit (51200000) accepts ordinary mail
 vd -f s@x -r lim2@example.com <"$T_DIR/msg.big"
 expect_status "limit: default" 0 2.0.0
+
+# the caller's RLIMIT_FSIZE: EFBIG (SIGXFSZ must not kill the process
+# half-way), the mailbox keeps its size
+head -c 80000 /dev/zero | tr '\0' 'w' | fold -w 70 >"$T_DIR/msg.80k"
+cp "$lim" "$T_DIR/lim.before"
+prlimit --fsize=$((s0 + add + 50000)) "$VDELIVER" -c "$T_DIR/vd.conf" -o virtual_mailbox_limit=0 \
+    -f s@x -r lim@example.com <"$T_DIR/msg.80k" >"$T_DIR/.out" 2>"$T_DIR/.err"
+RC=$?; ERR=$(cat "$T_DIR/.err"); ERR1=$(head -n 1 "$T_DIR/.err")
+expect_status "RLIMIT_FSIZE of the caller" 73 5.2.2
+assert_files_equal "RLIMIT_FSIZE: mbox byte-identical" "$T_DIR/lim.before" "$lim"
 
 t_end

@@ -5,7 +5,6 @@
 # -c/-o refused, config ownership and mode, cleared environment).  The
 # set-uid tests build a private copy with a test SYSCONFDIR.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin privs
 need_root
 

@@ -5,7 +5,6 @@
 # problems, ".." paths.  Nothing may be written anywhere, and every
 # mailbox must be byte-identical afterwards (SPEC sections 3, 6, 7).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/data/vd_helpers.sh"
 t_begin safety
 need_root
 
@@ -159,6 +158,41 @@ try "path /" slash 75 4.3.5
 rcpt dots "./."
 try "path ./." dots 75 4.3.5
 assert_match "bad path: reason" "bad mailbox path" "$ERR1"
+
+# --- line breaks in -f, -a or -r never reach the mailbox as extra header
+# lines or a forged From_ line: refused, or written without the break
+mk5001 "$B/inj"
+rcpt inj inj/mb
+nl='
+'
+cr=$(printf '\r')
+inject() {	# inject WHAT ARGS...
+	_w=$1; shift
+	rm -f "$B/inj/mb"
+	vd "$@" <"$T_DIR/msg"
+	case "$RC" in
+	0|64|75) pass "$_w: exit $RC" ;;
+	*) fail "$_w: exit $RC ($ERR1)" ;;
+	esac
+	n=$(grep -c '^From ' "$B/inj/mb" 2>/dev/null)
+	i=$(grep -c -i '^X-Inj' "$B/inj/mb" 2>/dev/null)
+	c=$(tr -cd '\r' <"$B/inj/mb" 2>/dev/null | wc -c | tr -d ' ')
+	if [ "${n:-0}" -le 1 ] && [ "${i:-0}" = 0 ] && [ "${c:-0}" = 0 ]; then
+		pass "$_w: no injected lines"
+	else
+		fail "$_w: mailbox has $n From_ lines, $i injected headers, $c CRs"
+		sed -n 1,8p "$B/inj/mb"
+	fi
+}
+inject "newline in -f" -f "a@x${nl}X-Inj: 1" -r inj@example.com
+inject "forged From_ line via -f" -f "a@x${nl}${nl}From evil@x  Sun Nov 22 02:27:04 2026" \
+    -r inj@example.com
+inject "CR in -f" -f "a@x${cr}X-Inj: 1" -r inj@example.com
+inject "newline in -a" -f s@x -a "o@x${nl}X-Inj: 2" -r inj@example.com
+inject "CR in -a" -f s@x -a "o@x${cr}X-Inj: 2" -r inj@example.com
+echo "@inj.test inj/mb" >>"$T_DIR/vmailbox"
+echo "@inj.test 5001" >>"$T_DIR/uids"; echo "@inj.test 5001" >>"$T_DIR/gids"
+inject "newline in -r" -f s@x -r "x${nl}X-Inj: 3${nl}@inj.test"
 
 # --- closed standard descriptors: no file opened later may take their
 # place (a config file read as the message, diagnostics written into a
