@@ -25,9 +25,14 @@ void	log_close(void);
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Warning line, priority warning, text prefixed "warning: ". */
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* -v diagnostics: stderr only, and only when enabled. */
+/*
+ * -v diagnostics: stderr only, and only when enabled; held back until
+ * log_verbose_flush() so the D.S.N status line stays the first line.
+ */
 void	log_verbose_enable(int on);
 int	log_verbose_enabled(void);
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write the collected -v text to stderr (after the status lines). */
+void	log_verbose_flush(void);
 
 #endif

@@ -2,6 +2,12 @@
 /*
  * log.c - syslog or maillog_file, and -v diagnostics on stderr.
  *
+ * -v diagnostics are collected in an anonymous memory file and written to
+ * stderr by log_verbose_flush() after the status lines: pipe(8) and the
+ * SPEC want the D.S.N line first.  The memory file is shared with the
+ * per-recipient children (they write at the shared end of file while the
+ * parent waits), and is capped so it cannot grow without bound.
+ *
  * Opened before privileges are dropped (syslog with LOG_NDELAY, the file
  * with O_APPEND), so logging keeps working as the recipient.  Each file
  * line is written with one write(2) on an O_APPEND descriptor, so lines
@@ -14,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +44,10 @@ static char log_host[256];
 static int log_fd = -1;
 static int log_syslog;
 static int log_verbose;
+static int log_vfd = -1;		/* -v text waiting for the status line */
+static off_t log_vsize;
+
+#define LOG_VERBOSE_MAX	(1024 * 1024)
 
 int
 log_open(const char *ident, const char *facility, const char *file,
@@ -82,6 +94,33 @@ log_close(void)
 	log_syslog = 0;
 }
 
+/* One -v line: into the memory file, or straight to stderr without one. */
+static void
+log_verbose_text(const char *prefix, const char *text)
+{
+	char	line[2200];
+	int	n;
+	struct stat st;
+
+	n = snprintf(line, sizeof(line), "%s: %s%s\n", log_ident, prefix,
+	    text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (log_vfd < 0) {
+		fputs(line, stderr);
+		return;
+	}
+	/* The size is shared with children, so ask the file, not a counter. */
+	if (fstat(log_vfd, &st) == 0)
+		log_vsize = st.st_size;
+	if (log_vsize + n > LOG_VERBOSE_MAX)
+		return;
+	if (write(log_vfd, line, (size_t)n) < 0)
+		return;
+}
+
 static void
 log_vwrite(int prio, const char *prefix, const char *fmt, va_list ap)
 {
@@ -93,7 +132,7 @@ log_vwrite(int prio, const char *prefix, const char *fmt, va_list ap)
 
 	vsnprintf(text, sizeof(text), fmt, ap);
 	if (log_verbose)
-		fprintf(stderr, "%s: %s%s\n", log_ident, prefix, text);
+		log_verbose_text(prefix, text);
 	if (log_syslog) {
 		syslog(prio, "%s%s", prefix, text);
 		return;
@@ -140,6 +179,8 @@ void
 log_verbose_enable(int on)
 {
 	log_verbose = on;
+	if (on && log_vfd < 0)
+		log_vfd = memfd_create("vdeliver-verbose", MFD_CLOEXEC);
 }
 
 int
@@ -151,13 +192,32 @@ log_verbose_enabled(void)
 void
 log_debug(const char *fmt, ...)
 {
+	char	text[2048];
 	va_list	ap;
 
 	if (!log_verbose)
 		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", log_ident);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	log_verbose_text("", text);
+}
+
+void
+log_verbose_flush(void)
+{
+	char	buf[8192];
+	off_t	off = 0;
+	ssize_t	n;
+
+	if (log_vfd < 0)
+		return;
+	fflush(stderr);
+	while ((n = pread(log_vfd, buf, sizeof(buf), off)) > 0) {
+		if (write(STDERR_FILENO, buf, (size_t)n) != n)
+			break;
+		off += n;
+	}
+	close(log_vfd);
+	log_vfd = -1;
 }

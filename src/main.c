@@ -53,6 +53,7 @@ static void __attribute__((noreturn))
 fail(const struct dstatus *why)
 {
 	fprintf(stderr, "%s %s\n", why->dsn, why->text);
+	log_verbose_flush();
 	exit(why->ex);
 }
 
@@ -80,6 +81,15 @@ add_arg(char ***list, int *n, char *arg)
 	}
 	p[(*n)++] = arg;
 	*list = p;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return (1);
+	return (0);
 }
 
 static void
@@ -129,6 +139,12 @@ parse_args(int argc, char **argv, struct options *opt)
 		add_arg(&opt->rcpts, &opt->nrcpts, argv[optind]);
 	if (opt->nrcpts == 0)
 		usage("no recipient");
+	/* Addresses end up in header lines: no line breaks smuggled in. */
+	if (has_control(opt->sender) || has_control(opt->orig_rcpt))
+		usage("control character in an address");
+	for (c = 0; c < opt->nrcpts; c++)
+		if (has_control(opt->rcpts[c]))
+			usage("control character in an address");
 }
 
 /*
@@ -376,8 +392,9 @@ resolve_all(const struct vconfig *vc, struct delivery *dl, int n,
 		} else if (!root && (dl[i].uid != geteuid() ||
 		    dl[i].gid != getegid())) {
 			status_set(&dl[i].status, "4.3.5", "cannot deliver "
-			    "as uid %lu gid %lu without root privileges",
-			    (unsigned long)dl[i].uid,
+			    "as %s %lu without root privileges",
+			    dl[i].uid != geteuid() ? "uid" : "gid",
+			    dl[i].uid != geteuid() ? (unsigned long)dl[i].uid :
 			    (unsigned long)dl[i].gid);
 			dl[i].resolved = 0;
 		} else
@@ -463,10 +480,14 @@ main(int argc, char **argv)
 			deliver_explain(stdout, &dl[i]);
 		}
 		fflush(stdout);
-		exit(report(dl, opt.nrcpts));
+		i = report(dl, opt.nrcpts);
+		log_verbose_flush();
+		exit(i);
 	}
 	deliver_all(dl, opt.nrcpts, msg, &vc);
 	for (i = 0; i < opt.nrcpts; i++)
 		deliver_log(&dl[i]);
-	exit(report(dl, opt.nrcpts));
+	i = report(dl, opt.nrcpts);
+	log_verbose_flush();
+	exit(i);
 }

@@ -7,8 +7,12 @@
 
 : "${BUILD:=build}"
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-VDELIVER="$TOP/$BUILD/vdeliver"
-VMAP="$TOP/$BUILD/vmap"
+case $BUILD in
+/*) BUILD_DIR=$BUILD ;;
+*) BUILD_DIR=$TOP/$BUILD ;;
+esac
+VDELIVER="$BUILD_DIR/vdeliver"
+VMAP="$BUILD_DIR/vmap"
 T_PASS=0
 T_FAIL=0
 T_SKIP=0
@@ -192,7 +196,7 @@ hold_lock() {
 # file as postmap writes it (keys and values NUL-terminated with nul).
 db_make() {
 	_t=$1 _db=$2 _z=
-	[ "${3:-}" = nul ] && _z='\00'
+	[ "${3:-}" = nul ] && _z='\\00'
 	rm -f "$_db"
 	awk -v z="$_z" '{ k = $1; $1 = ""; sub(/^ +/, ""); print k z; print $0 z }' |
 	    db5.3_load -T -t "$_t" "$_db"

@@ -363,10 +363,10 @@ else
 fi
 
 echo "-- unit checks against the live server"
-if [ -x "$TOP/$BUILD/check_mysql" ]; then
+if [ -x "$BUILD_DIR/check_mysql" ]; then
 	if VDELIVER_TEST_MYSQL_SOCK=$SA \
 	    VDELIVER_TEST_MYSQL_PASSWORD=$MYSQL_PASSWORD CK_FORK=yes \
-	    "$TOP/$BUILD/check_mysql" >"$T_DIR/check.out" 2>&1; then
+	    "$BUILD_DIR/check_mysql" >"$T_DIR/check.out" 2>&1; then
 		pass "check_mysql with a server (reconnect, idle_interval)"
 	else
 		fail "check_mysql with a server: $(cat "$T_DIR/check.out")"
