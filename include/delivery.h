@@ -37,4 +37,7 @@ struct delivery {
 	struct dstatus status;	/* outcome */
 };
 
+/* Free what resolve allocated (map, key, value, paths, folded). */
+void	delivery_free(struct delivery *dl);
+
 #endif

@@ -181,6 +181,8 @@ log_verbose_enable(int on)
 	log_verbose = on;
 	if (on && log_vfd < 0)
 		log_vfd = memfd_create("vdeliver-verbose", MFD_CLOEXEC);
+	else if (!on)
+		log_verbose_flush();	/* switching off: show what was held */
 }
 
 int

@@ -438,7 +438,7 @@ main(int argc, char **argv)
 	struct dstatus why;
 	struct conf *cf;
 	char	*sender;
-	int	i, setuid_mode = priv_is_setuid();
+	int	i, ex, setuid_mode = priv_is_setuid();
 
 	sanitize_process(setuid_mode);
 	parse_args(argc, argv, &opt);
@@ -480,14 +480,22 @@ main(int argc, char **argv)
 			deliver_explain(stdout, &dl[i]);
 		}
 		fflush(stdout);
-		i = report(dl, opt.nrcpts);
-		log_verbose_flush();
-		exit(i);
+	} else {
+		deliver_all(dl, opt.nrcpts, msg, &vc);
+		for (i = 0; i < opt.nrcpts; i++)
+			deliver_log(&dl[i]);
 	}
-	deliver_all(dl, opt.nrcpts, msg, &vc);
-	for (i = 0; i < opt.nrcpts; i++)
-		deliver_log(&dl[i]);
-	i = report(dl, opt.nrcpts);
+	ex = report(dl, opt.nrcpts);
 	log_verbose_flush();
-	exit(i);
+	for (i = 0; i < opt.nrcpts; i++)
+		delivery_free(&dl[i]);
+	free(dl);
+	free(sender);
+	if (msg != NULL)
+		message_free(msg);
+	conf_settings_free(&vc);
+	free(opt.rcpts);
+	free(opt.overrides);
+	log_close();
+	exit(ex);
 }

@@ -150,3 +150,16 @@ resolve_recipient(const struct resolver *rs, struct delivery *dl)
 	address_keys_free(keys, nkeys);
 	return (rc);
 }
+
+void
+delivery_free(struct delivery *dl)
+{
+	free(dl->folded);
+	free(dl->map);
+	free(dl->key);
+	free(dl->value);
+	free(dl->relpath);
+	free(dl->path);
+	dl->folded = dl->map = dl->key = dl->value = NULL;
+	dl->relpath = dl->path = NULL;
+}

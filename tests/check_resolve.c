@@ -40,6 +40,13 @@ START_TEST(test_parse_id)
 END_TEST
 
 static struct vconfig vc;
+static struct delivery last;	/* freed by the next resolve_with() */
+
+static void
+free_last(void)
+{
+	delivery_free(&last);
+}
 
 static void
 setup_vc(void)
@@ -59,6 +66,7 @@ resolve_with(const char *mbox, const char *uids, const char *gids,
 	struct delivery dl;
 	struct dstatus why;
 
+	free_last();
 	memset(&dl, 0, sizeof(dl));
 	dl.recipient = rcpt;
 	rs.mailbox_maps = maplist_open("virtual_mailbox_maps", mbox,
@@ -74,6 +82,7 @@ resolve_with(const char *mbox, const char *uids, const char *gids,
 	maplist_close(rs.mailbox_maps);
 	maplist_close(rs.uid_maps);
 	maplist_close(rs.gid_maps);
+	last = dl;
 	return (dl);
 }
 
@@ -227,7 +236,7 @@ main(void)
 	Suite	*s = suite_create("resolve");
 	TCase	*tc = tcase_create("resolve");
 
-	tcase_add_checked_fixture(tc, setup_vc, NULL);
+	tcase_add_checked_fixture(tc, setup_vc, free_last);
 	tcase_add_test(tc, test_parse_id);
 	tcase_add_test(tc, test_resolve_ok);
 	tcase_add_test(tc, test_resolve_failures);
