@@ -32,7 +32,9 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_verbose_enable(int on);
 int	log_verbose_enabled(void);
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Write the collected -v text to stderr (after the status lines). */
+/* Hold -v text back (in memory, bounded) until log_verbose_flush(). */
+void	log_verbose_hold(void);
+/* Write the held -v text to stderr (after the status lines). */
 void	log_verbose_flush(void);
 
 #endif

@@ -2,8 +2,9 @@
 /*
  * log.c - syslog or maillog_file, and -v diagnostics on stderr.
  *
- * -v diagnostics are collected in an anonymous memory file and written to
- * stderr by log_verbose_flush() after the status lines: pipe(8) and the
+ * vdeliver's -v diagnostics (log_verbose_hold) are collected in an
+ * anonymous memory file and written to stderr by log_verbose_flush() after
+ * the status lines: pipe(8) and the
  * SPEC want the D.S.N line first.  The memory file is shared with the
  * per-recipient children (they write at the shared end of file while the
  * parent waits), and is capped so it cannot grow without bound.
@@ -179,10 +180,15 @@ void
 log_verbose_enable(int on)
 {
 	log_verbose = on;
-	if (on && log_vfd < 0)
-		log_vfd = memfd_create("vdeliver-verbose", MFD_CLOEXEC);
-	else if (!on)
+	if (!on)
 		log_verbose_flush();	/* switching off: show what was held */
+}
+
+void
+log_verbose_hold(void)
+{
+	if (log_vfd < 0)
+		log_vfd = memfd_create("vdeliver-verbose", MFD_CLOEXEC);
 }
 
 int

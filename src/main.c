@@ -443,6 +443,8 @@ main(int argc, char **argv)
 	sanitize_process(setuid_mode);
 	parse_args(argc, argv, &opt);
 	log_verbose_enable(opt.verbose);
+	if (opt.verbose)
+		log_verbose_hold();	/* the D.S.N line must come first */
 	if ((cf = configure(&opt, setuid_mode, &vc, &why)) == NULL)
 		fail(&why);
 	conf_free(cf);
