@@ -458,6 +458,18 @@ assert_eq "twenty recipients: 10 mboxes of 5001" "10 5001:5001" \
 assert_eq "twenty recipients: 10 maildirs of 5002" "10 5002:5002" \
     "$(ls "$B/u5002/many"/*/new/* 2>/dev/null | wc -l | tr -d ' ') $(stat -c %u:%g "$B/u5002/many"/*/new/* 2>/dev/null | sort -u)"
 
+# two recipients that share one mbox: two complete copies
+printf 'share1@example.com shared/mb\nshare2@example.com shared/mb\n' >>"$T_DIR/vmailbox"
+vd -f s@x -r share1@example.com -r share2@example.com <"$T_DIR/mnull"
+expect_status "two recipients, one mbox" 0 2.0.0
+{ printf 'Return-Path: <s@x>\nDelivered-To: share1@example.com\nSubject: null\n\nbody\n\n'
+  printf 'Return-Path: <s@x>\nDelivered-To: share2@example.com\nSubject: null\n\nbody\n\n'; } |
+    sort >"$T_DIR/exp"
+grep -v '^From ' "$B/shared/mb" 2>/dev/null | sort >"$T_DIR/got"
+assert_files_equal "two recipients, one mbox: both copies" "$T_DIR/exp" "$T_DIR/got"
+assert_eq "two recipients, one mbox: two From_ lines" 2 \
+    "$(grep -c '^From s@x  ' "$B/shared/mb" 2>/dev/null)"
+
 # trailing operands, with and without -r
 rm -rf "$md" "$o"
 vd -f s@x user@example.com other@example.org <"$T_DIR/mnull"

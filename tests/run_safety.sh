@@ -91,6 +91,12 @@ assert_eq "strict_mailbox_ownership=no: appended" yes \
 assert_eq "strict_mailbox_ownership=no: owner kept" 5002:5002 \
     "$(file_owner "$B/example.com/foreign")"
 
+printf 'old\n' >"$B/example.com/othergrp"
+chown 5001:5002 "$B/example.com/othergrp"; chmod 0600 "$B/example.com/othergrp"
+rcpt othergrp example.com/othergrp
+vd -f s@x -r othergrp@example.com <"$T_DIR/msg"
+expect_status "mbox of the recipient uid, another group (group not checked)" 0 2.0.0
+
 mk5001 "$B/example.com/adir"
 rcpt adir example.com/adir
 try "directory where the mbox should be" adir 75 4.2.0
