@@ -10,6 +10,9 @@
 #ifndef VDELIVER_MAILBOX_H
 #define VDELIVER_MAILBOX_H
 
+#include <stddef.h>
+#include <time.h>
+
 struct delivery;
 struct message;
 struct vconfig;
@@ -36,5 +39,13 @@ int	maildir_tmp_name(char *buf, size_t size, long sec, long usec,
 int	maildir_new_name(char *buf, size_t size, long sec, long usec,
 	    long pid, unsigned long long dev, unsigned long long ino,
 	    const char *host, unsigned long long bytes);
+
+/*
+ * Remove regular files from the maildir's tmp/ (tmpfd) whose atime and
+ * mtime are both older than 36 hours, if tmp/ was not scanned (its atime)
+ * for 8 hours; at most 1000 entries per call.  Returns how many were
+ * removed.  Called by maildir_deliver() after each delivery.
+ */
+int	maildir_clean_tmp(int tmpfd, time_t now);
 
 #endif

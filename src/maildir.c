@@ -8,14 +8,17 @@
  * removed.  A reader sees either nothing or the complete file in new/.
  * On any failure both names are removed again, so tmp/ and new/ are
  * left as they were.  Crash windows: before the link a crash leaves a
- * tmp/ file and the message deferred (readers clean tmp/ of old files);
- * after the link the message is delivered, at worst with a tmp/ twin.
+ * tmp/ file and the message deferred; after the link the message is
+ * delivered, at worst with a tmp/ twin.  Such leftovers are removed by a
+ * later delivery once they are 36 hours old (maildir_clean_tmp()).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -29,6 +32,9 @@
 #include "walk.h"
 
 #define MAILDIR_CREATE_TRIES	10
+#define MAILDIR_TMP_OLD		(36 * 3600)	/* maildir(5): stale tmp/ file */
+#define MAILDIR_TMP_SCAN	(8 * 3600)	/* look at most this often */
+#define MAILDIR_TMP_MAX		1000		/* entries looked at per scan */
 
 /* One delivery's descriptors and names. */
 struct maildir_job {
@@ -267,6 +273,51 @@ maildir_publish(struct maildir_job *j, const struct delivery *dl,
 	return (0);
 }
 
+/*
+ * Remove regular files from tmp/ that were neither read nor written for
+ * 36 hours: what a crashed delivery (or a crashed reader) left.  Scanning
+ * on every delivery would put a readdir on the hot path, so, as Dovecot
+ * does, tmp/'s atime says when it was last scanned: only a tmp/ not read
+ * for MAILDIR_TMP_SCAN is scanned, and its atime is set first, so that
+ * deliveries arriving meanwhile skip it (setting it explicitly also works
+ * on noatime mounts).  A scan looks at MAILDIR_TMP_MAX entries at most;
+ * the rest waits for the next one.  Failures only cost the cleanup.
+ */
+int
+maildir_clean_tmp(int tmpfd, time_t now)
+{
+	const struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+	struct dirent *de;
+	struct stat st;
+	DIR	*d;
+	int	fd, seen = 0, removed = 0;
+
+	if (fstat(tmpfd, &st) < 0 || st.st_atime > now - MAILDIR_TMP_SCAN)
+		return (0);
+	if (futimens(tmpfd, ts) < 0)
+		(void)futimens(tmpfd, NULL);	/* not the owner: mtime too */
+	if ((fd = openat(tmpfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		return (0);
+	}
+	while (seen++ < MAILDIR_TMP_MAX && (de = readdir(d)) != NULL) {
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) ||
+		    st.st_atime > now - MAILDIR_TMP_OLD ||
+		    st.st_mtime > now - MAILDIR_TMP_OLD)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0) {
+			log_warn("removed stale file tmp/%s (unused for 36 "
+			    "hours)", de->d_name);
+			removed++;
+		}
+	}
+	(void)closedir(d);
+	return (removed);
+}
+
 int
 maildir_deliver(const struct delivery *dl, const struct message *msg,
     const char *headers, const struct vconfig *vc, int basefd,
@@ -293,8 +344,11 @@ maildir_deliver(const struct delivery *dl, const struct message *msg,
 		(void)unlinkat(j.newfd, j.newname, 0);
 	if (rc < 0 && j.in_tmp)
 		(void)unlinkat(j.tmpfd, j.tmpname, 0);
-	if (j.tmpfd >= 0)
+	/* After the delivery: its outcome never waits on the cleanup. */
+	if (j.tmpfd >= 0) {
+		(void)maildir_clean_tmp(j.tmpfd, time(NULL));
 		(void)close(j.tmpfd);
+	}
 	if (j.newfd >= 0)
 		(void)close(j.newfd);
 	if (rc < 0) {

@@ -10,6 +10,12 @@
  * remembered once all locks are held; after the append the file is
  * fsync'd, and on any failure it is truncated back to that size, so the
  * mailbox holds either the whole message or exactly what it held before.
+ *
+ * A process that is killed cannot truncate anything: for that the crash
+ * journal (journal.c) records, before the first byte is appended, what
+ * the next delivery must cut off should this one die.  The journal is
+ * removed after the fsync and before any lock is released, so a delivery
+ * that gets the locks never sees the journal of a live predecessor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,7 @@
 
 #include "conf.h"
 #include "delivery.h"
+#include "journal.h"
 #include "lock.h"
 #include "log.h"
 #include "mailbox.h"
@@ -29,8 +36,10 @@
 #include "status.h"
 #include "walk.h"
 
-#define MBOX_OPEN_FLAGS	(O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | \
-			 O_CLOEXEC | O_NOCTTY)
+#define MBOX_SCAN_BUF	(64 * 1024)
+
+#define MBOX_OPEN_FLAGS	(O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
+			 O_NOCTTY)
 
 /*
  * Look at the mailbox without following or opening it: 0 missing, 1 a
@@ -97,6 +106,23 @@ mbox_check_open(int fd, const struct stat *lst, const struct delivery *dl,
 }
 
 /*
+ * Open for reading too where the file allows it: a crash repair looks at
+ * what it would cut off (journal.c), and must do so through this very
+ * descriptor, since closing any other descriptor of the file would drop
+ * our fcntl lock.
+ */
+static int
+mbox_openat(int dirfd, const char *leaf, int flags)
+{
+	int	fd;
+
+	fd = openat(dirfd, leaf, MBOX_OPEN_FLAGS | O_RDWR | flags, 0600);
+	if (fd < 0 && errno == EACCES && !(flags & O_CREAT))
+		fd = openat(dirfd, leaf, MBOX_OPEN_FLAGS | O_WRONLY | flags);
+	return (fd);
+}
+
+/*
  * Open the existing mailbox or create it.  Two rounds, because another
  * delivery may create the file between our ENOENT and O_EXCL (or the
  * owner may remove it between fstatat and openat); the second round
@@ -113,14 +139,13 @@ mbox_open(int dirfd, const char *leaf, const struct delivery *dl,
 		if ((r = mbox_classify(dirfd, leaf, dl, &lst, why)) < 0)
 			return (-1);
 		if (r == 0) {
-			fd = openat(dirfd, leaf, MBOX_OPEN_FLAGS | O_CREAT |
-			    O_EXCL, 0600);
+			fd = mbox_openat(dirfd, leaf, O_CREAT | O_EXCL);
 			if (fd >= 0)
 				return (fd);
 			if (errno == EEXIST)
 				continue;
 		} else {
-			fd = openat(dirfd, leaf, MBOX_OPEN_FLAGS);
+			fd = mbox_openat(dirfd, leaf, 0);
 			if (fd >= 0)
 				return (mbox_check_open(fd, &lst, dl, vc, why));
 			if (errno == ENOENT)
@@ -160,47 +185,132 @@ mbox_lock(int fd, const struct vconfig *vc, const struct lock_policy *pol,
 }
 
 /*
- * Append From_ line, headers, quoted body and the empty line, then
- * fsync.  On failure the file goes back to its size before the append;
- * this runs with every lock held, so nobody else's message is cut.
+ * How many lines of msg message_write() will quote: those that begin with
+ * "From ", the first line included.  Chunks are judged up to 4 bytes
+ * short of their end (unless last), so that a line start there is judged
+ * in the next chunk, which begins at it.
+ */
+static off_t
+mbox_quotes(const struct message *msg)
+{
+	off_t	off = 0, size = message_size(msg), count = 0;
+	char	*buf, *p, *q, *end;
+	ssize_t	n;
+	size_t	judge;
+	int	bol = 1;
+
+	if ((buf = malloc(MBOX_SCAN_BUF)) == NULL)
+		return (-1);
+	while (off < size) {
+		n = message_read(msg, buf, MBOX_SCAN_BUF, off);
+		if (n <= 0 || (n < 5 && off + n < size)) {
+			count = -1;	/* the spool file shrank */
+			break;
+		}
+		judge = off + n < size ? (size_t)n - 4 : (size_t)n;
+		end = buf + judge;
+		p = bol ? buf : memchr(buf, '\n', judge);
+		if (!bol && p != NULL)
+			p++;
+		while (p != NULL && p < end) {
+			if (buf + n - p >= 5 && memcmp(p, "From ", 5) == 0)
+				count++;
+			if ((q = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				break;
+			p = q + 1;
+		}
+		bol = buf[judge - 1] == '\n';
+		off += (off_t)judge;
+	}
+	free(buf);
+	return (count);
+}
+
+/* Bytes the append will add: From_ line, headers, quoted body, "\n". */
+static off_t
+mbox_copy_size(const struct message *msg, const char *from,
+    const char *headers)
+{
+	off_t	quotes;
+
+	if ((quotes = mbox_quotes(msg)) < 0)
+		return (-1);
+	return ((off_t)strlen(from) + (off_t)strlen(headers) +
+	    message_size(msg) + quotes + 1);
+}
+
+/*
+ * Write the copy and fsync it.  A copy of another length than the
+ * journal announced would make a crash repair wrong: it fails (EIO).
  */
 static int
-mbox_append(int fd, const struct delivery *dl, const struct message *msg,
-    const char *headers, const struct vconfig *vc, struct dstatus *why)
+mbox_write(int fd, const struct message *msg, const char *from,
+    const char *headers, off_t start, off_t len,
+    const struct vconfig *vc)
 {
 	struct message_out out;
-	struct stat st;
-	char	*from;
-	size_t	fromsz = strlen(dl->sender) + 64;
-	int	err;
+	off_t	n;
 
-	if (fstat(fd, &st) < 0) {
-		status_errno(why, errno, "4.3.0", "cannot fstat file");
-		return (-1);
-	}
-	if ((from = malloc(fromsz)) == NULL ||
-	    message_from_line(from, fromsz, dl->sender, time(NULL)) < 0) {
-		free(from);
-		status_set(why, "4.3.0", "cannot make the From_ line");
-		return (-1);
-	}
 	memset(&out, 0, sizeof(out));
 	out.from_line = from;
 	out.headers = headers;
 	out.quote_from = 1;
 	out.blank_line = 1;
-	out.start_size = st.st_size;
+	out.start_size = start;
 	out.limit = vc->mailbox_limit;
-	if (message_write(msg, fd, &out) >= 0 && fsync(fd) == 0) {
+	if ((n = message_write(msg, fd, &out)) < 0)
+		return (-1);
+	if (n != len) {
+		log_warn("internal error: wrote %lld bytes, expected %lld",
+		    (long long)n, (long long)len);
+		errno = EIO;
+		return (-1);
+	}
+	return (fsync(fd));
+}
+
+/*
+ * Append From_ line, headers, quoted body and the empty line, then
+ * fsync.  On failure the file goes back to its size before the append;
+ * this runs with every lock held, so nobody else's message is cut.  The
+ * journal goes only once the file is back in order: if the truncation
+ * fails, it stays for the next delivery to retry.
+ */
+static int
+mbox_append(int fd, struct journal *jr, const struct delivery *dl,
+    const struct message *msg, const char *headers,
+    const struct vconfig *vc, struct dstatus *why)
+{
+	char	*from;
+	size_t	fromsz = strlen(dl->sender) + 64;
+	off_t	start, len;
+	int	err;
+
+	if ((from = malloc(fromsz)) == NULL ||
+	    message_from_line(from, fromsz, dl->sender, time(NULL)) < 0 ||
+	    (len = mbox_copy_size(msg, from, headers)) < 0) {
 		free(from);
+		status_set(why, "4.3.0", "cannot prepare the message copy");
+		return (-1);
+	}
+	if (journal_begin(jr, fd, len, vc->stale_lock_time, &start,
+	    why) < 0) {
+		free(from);
+		return (-1);
+	}
+	if (mbox_write(fd, msg, from, headers, start, len, vc) == 0) {
+		free(from);
+		journal_end(jr);
 		log_debug("%s: appended and fsync'd", dl->path);
 		return (0);
 	}
 	err = errno;
 	free(from);
-	if (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0)
+	if (ftruncate(fd, start) < 0 || fsync(fd) < 0)
 		log_warn("cannot truncate mailbox %s back to %lld bytes: %s",
-		    dl->path, (long long)st.st_size, strerror(errno));
+		    dl->path, (long long)start, strerror(errno));
+	else
+		journal_end(jr);
 	status_errno(why, err, "4.3.0", "error writing message");
 	return (-1);
 }
@@ -222,9 +332,10 @@ mbox_deliver(const struct delivery *dl, const struct message *msg,
     struct dstatus *why)
 {
 	struct lock_policy pol;
+	struct journal jr;
 	struct stat st;
 	const char *leaf;
-	int	dirfd, fd = -1, dotlocked = 0, rc = -1;
+	int	dirfd, fd = -1, dotfd = -1, rc = -1;
 
 	pol.attempts = vc->lock_attempts;
 	pol.delay_ms = vc->lock_delay_ms;
@@ -237,13 +348,14 @@ mbox_deliver(const struct delivery *dl, const struct message *msg,
 	if (mbox_classify(dirfd, leaf, dl, &st, why) < 0)
 		goto out;
 	if (vc->lock_methods & CONF_LOCK_DOTLOCK) {
-		if (lock_dotlock(dirfd, leaf, dl->path, &pol, why) < 0)
+		if ((dotfd = lock_dotlock(dirfd, leaf, dl->path, &pol,
+		    why)) < 0)
 			goto out;
-		dotlocked = 1;
 	}
+	(void)journal_init(&jr, dirfd, leaf, dl->path);
 	if ((fd = mbox_open(dirfd, leaf, dl, vc, why)) < 0 ||
 	    mbox_lock(fd, vc, &pol, why) < 0 ||
-	    mbox_append(fd, dl, msg, headers, vc, why) < 0)
+	    mbox_append(fd, &jr, dl, msg, headers, vc, why) < 0)
 		goto out;
 	/*
 	 * The message is fsync'd; close() also drops the fcntl lock, so it
@@ -259,8 +371,8 @@ mbox_deliver(const struct delivery *dl, const struct message *msg,
 out:
 	if (fd >= 0)
 		(void)close(fd);
-	if (dotlocked)
-		lock_dotlock_release(dirfd, leaf);
+	if (dotfd >= 0)
+		lock_dotlock_release(dirfd, leaf, dotfd);
 	if (dirfd >= 0)
 		(void)close(dirfd);
 	if (rc < 0)

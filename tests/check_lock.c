@@ -1,237 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * check_lock.c - lock.c: dotlock, flock and fcntl locks with retries,
- * against real files and real competing processes.  Timing is only
- * bounded loosely (a loaded machine must not fail the suite).
+ * check_lock.c - lock.c: flock and fcntl locks with retries against real
+ * files and real competing processes, and the owner records that tell a
+ * dead lock holder from a live one.  Timing is only bounded loosely (a
+ * loaded machine must not fail the suite).  Dotlocks: check_dotlock.c.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <time.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
+#include "check_lock_util.h"
 
-#include "check_util.h"
-#include "lock.h"
-#include "log.h"
-#include "priv.h"
-#include "status.h"
-
-#define TEST_UID	5001
-#define TEST_GID	5001
-#define MBOX		"/virtual/example.com/user"	/* for messages */
-
-static char *tdir;
-static int dirfd_ = -1;
-static const struct lock_policy quick = {3, 20, 500};
-
-static void
-setup(void)
-{
-	tdir = tu_mkdtemp();
-	dirfd_ = open(tdir, O_RDONLY | O_DIRECTORY);
-	ck_assert_int_ge(dirfd_, 0);
-}
-
-static void
-teardown(void)
-{
-	close(dirfd_);
-	tu_rmtree(tdir);
-	free(tdir);
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-/* Run f with -v diagnostics captured; returns how often "busy" was logged. */
-static int
-count_busy(int (*f)(struct dstatus *), struct dstatus *why, int *rc_r)
-{
-	char	buf[65536], *p;
-	int	saved, cap, n = 0;
-	ssize_t	len;
-
-	cap = openat(dirfd_, "stderr.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(cap, 0);
-	saved = dup(2);
-	dup2(cap, 2);
-	log_verbose_enable(1);
-	*rc_r = f(why);
-	log_verbose_enable(0);
-	dup2(saved, 2);
-	close(saved);
-	len = pread(cap, buf, sizeof(buf) - 1, 0);
-	close(cap);
-	ck_assert_int_ge(len, 0);
-	buf[len] = '\0';
-	for (p = buf; (p = strstr(p, "busy")) != NULL; p++)
-		n++;
-	return (n);
-}
-
-static int
-dotlock_quick(struct dstatus *why)
-{
-	return (lock_dotlock(dirfd_, "user", MBOX, &quick, why));
-}
-
-/* No delay at all: still `attempts' tries. */
-static int
-dotlock_nodelay(struct dstatus *why)
-{
-	const struct lock_policy pol = {4, 0, 500};
-
-	return (lock_dotlock(dirfd_, "user", MBOX, &pol, why));
-}
-
-START_TEST(test_dotlock_release)
-{
-	struct dstatus why;
-	struct stat st;
-
-	ck_assert_int_eq(lock_dotlock(dirfd_, "user", MBOX, &quick, &why), 0);
-	ck_assert_int_eq(fstatat(dirfd_, "user.lock", &st,
-	    AT_SYMLINK_NOFOLLOW), 0);
-	ck_assert(S_ISREG(st.st_mode));
-	ck_assert_int_eq(st.st_mode & 07777, 0);
-	ck_assert_int_eq(st.st_size, 0);
-	/* Nothing else was created (the mailbox itself is not touched). */
-	ck_assert_int_eq(fstatat(dirfd_, "user", &st, 0), -1);
-	lock_dotlock_release(dirfd_, "user");
-	ck_assert_int_eq(fstatat(dirfd_, "user.lock", &st, 0), -1);
-	ck_assert_int_eq(errno, ENOENT);
-}
-END_TEST
-
-START_TEST(test_dotlock_held)
-{
-	struct dstatus why;
-	struct stat st;
-	double	t0;
-	int	fd, rc, busy;
-
-	fd = openat(dirfd_, "user.lock", O_WRONLY | O_CREAT | O_EXCL, 0);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	t0 = now();
-	busy = count_busy(dotlock_quick, &why, &rc);
-	ck_assert_int_eq(rc, -1);
-	ck_assert_double_lt(now() - t0, 5.0);
-	ck_assert_int_ge(busy, quick.attempts);
-	ck_assert_str_eq(why.dsn, "4.2.0");
-	ck_assert_int_eq(why.ex, 75);
-	ck_assert_str_eq(why.text, "unable to create lock file " MBOX
-	    ".lock: File exists");
-	/* A fresh lock is somebody's: it must still be there. */
-	ck_assert_int_eq(fstatat(dirfd_, "user.lock", &st, 0), 0);
-	ck_assert_int_eq(count_busy(dotlock_nodelay, &why, &rc), 4);
-	ck_assert_int_eq(rc, -1);
-	ck_assert_str_eq(why.dsn, "4.2.0");
-}
-END_TEST
-
-/* The holder removes its lock after a while: we get it then. */
-START_TEST(test_dotlock_freed)
-{
-	const struct lock_policy pol = {20, 50, 500};
-	struct dstatus why;
-	double	t0;
-	pid_t	pid;
-	int	fd;
-
-	fd = openat(dirfd_, "user.lock", O_WRONLY | O_CREAT | O_EXCL, 0);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	if ((pid = fork()) == 0) {
-		usleep(150 * 1000);
-		_exit(unlinkat(dirfd_, "user.lock", 0) == 0 ? 0 : 1);
-	}
-	t0 = now();
-	ck_assert_int_eq(lock_dotlock(dirfd_, "user", MBOX, &pol, &why), 0);
-	ck_assert_double_ge(now() - t0, 0.1);
-	ck_assert_double_lt(now() - t0, 0.9);	/* patience is 1 s */
-	waitpid(pid, NULL, 0);
-}
-END_TEST
-
-START_TEST(test_dotlock_stale)
-{
-	const struct lock_policy pol = {3, 20, 0};
-	struct dstatus why;
-	struct stat old, st;
-	char	*logfile, text[4096];
-	FILE	*fp;
-	size_t	n;
-	int	fd;
-
-	ck_assert_int_ge(asprintf(&logfile, "%s/maillog", tdir), 0);
-	ck_assert_int_eq(log_open("vdtest", "mail", logfile, &why), 0);
-	fd = openat(dirfd_, "user.lock", O_WRONLY | O_CREAT | O_EXCL, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(fstat(fd, &old), 0);
-	close(fd);
-	/* ctime cannot be set back: let it age past stale_lock_time 0. */
-	usleep(1100 * 1000);
-	ck_assert_int_eq(lock_dotlock(dirfd_, "user", MBOX, &pol, &why), 0);
-	ck_assert_int_eq(fstatat(dirfd_, "user.lock", &st, 0), 0);
-	ck_assert_int_gt(st.st_ctime, old.st_ctime);	/* a new lock */
-	ck_assert_int_eq(st.st_mode & 07777, 0);
-	log_close();
-	fp = fopen(logfile, "r");
-	ck_assert_ptr_nonnull(fp);
-	n = fread(text, 1, sizeof(text) - 1, fp);
-	text[n] = '\0';
-	fclose(fp);
-	ck_assert_ptr_nonnull(strstr(text, "warning: removed stale lock "
-	    "file " MBOX ".lock"));
-	free(logfile);
-}
-END_TEST
-
-/* A directory the recipient cannot write: fail at once, no retries. */
-START_TEST(test_dotlock_eacces)
-{
-	const struct lock_policy pol = {20, 1000, 500};
-	struct dstatus why;
-	int	pfd[2], rc = -2;
-	double	t0 = now();
-	pid_t	pid;
-
-	ck_assert_int_eq(pipe(pfd), 0);
-	ck_assert_int_eq(fchmod(dirfd_, 0555), 0);
-	if ((pid = fork()) == 0) {
-		if (geteuid() == 0 && priv_drop(TEST_UID, TEST_GID, &why) < 0)
-			_exit(2);
-		rc = lock_dotlock(dirfd_, "user", MBOX, &pol, &why);
-		if (write(pfd[1], &why, sizeof(why)) != sizeof(why))
-			_exit(3);
-		_exit(rc == -1 ? 0 : 4);
-	}
-	close(pfd[1]);
-	ck_assert_int_eq(read(pfd[0], &why, sizeof(why)), sizeof(why));
-	ck_assert_int_eq(waitpid(pid, &rc, 0), pid);
-	ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
-	ck_assert_double_lt(now() - t0, 0.9);
-	ck_assert_str_eq(why.dsn, "4.2.0");
-	ck_assert_str_eq(why.text, "unable to create lock file " MBOX
-	    ".lock: Permission denied");
-	close(pfd[0]);
-}
-END_TEST
-
-/*
- * A competing process takes a kernel lock of kind on tdir/mbox; it
- * releases it after hold_ms, or (hold_ms < 0) when *release_r is closed.
- * Returns once the lock is held.
- */
 static pid_t
 hold_lock(int use_flock, long hold_ms, int *release_r)
 {
@@ -356,6 +131,51 @@ START_TEST(test_sleep_jitter)
 }
 END_TEST
 
+START_TEST(test_owner_record)
+{
+	struct lock_owner o, self;
+	char	buf[256];
+
+	lock_owner_self(&self);
+	ck_assert_int_eq(self.pid, getpid());
+	ck_assert_int_gt(strlen(self.host), 0);
+	ck_assert_ptr_null(strpbrk(self.host, " \t\n"));
+	ck_assert_int_eq(lock_owner_format(buf, sizeof(buf), &self), 0);
+	ck_assert_int_eq(lock_owner_parse(buf, &o), 0);
+	ck_assert(o.pid == self.pid && strcmp(o.host, self.host) == 0 &&
+	    o.pidns == self.pidns);
+	ck_assert_int_eq(lock_owner_format(buf, 8, &self), -1);
+	ck_assert_int_eq(lock_owner_parse("12 h 1f\n", &o), 0);
+	ck_assert(o.pid == 12 && o.pidns == 0x1f);
+	ck_assert_int_eq(lock_owner_parse("", &o), -1);
+	ck_assert_int_eq(lock_owner_parse("12 h", &o), -1);
+	ck_assert_int_eq(lock_owner_parse("0 h 1", &o), -1);
+	ck_assert_int_eq(lock_owner_parse("12 h 1 more", &o), -1);
+}
+END_TEST
+
+START_TEST(test_owner_gone)
+{
+	struct lock_owner o;
+	time_t	t = time(NULL);
+
+	lock_owner_self(&o);
+	o.pid = getppid();		/* alive */
+	ck_assert_int_eq(lock_owner_gone(&o, t, 500), 0);
+	ck_assert_int_eq(lock_owner_gone(&o, t - 600, 500), 1);	/* aged */
+	ck_assert_int_eq(lock_owner_gone(&o, 1000, LONG_MAX / 2), 1); /* boot */
+	o.pid = dead_pid();
+	ck_assert_int_eq(lock_owner_gone(&o, t, 500), 1);
+	o.pidns++;		/* another namespace: the pid says nothing */
+	ck_assert_int_eq(lock_owner_gone(&o, t, 500), 0);
+	o.pidns--;
+	strcpy(o.host, "elsewhere");	/* another machine: only the age */
+	ck_assert_int_eq(lock_owner_gone(&o, t, 500), 0);
+	ck_assert_int_eq(lock_owner_gone(&o, t - 600, 500), 1);
+}
+END_TEST
+
+/* A lock file "user.lock" naming pid (on this host). */
 static Suite *
 lock_suite(void)
 {
@@ -364,15 +184,12 @@ lock_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_dotlock_release);
-	tcase_add_test(tc, test_dotlock_held);
-	tcase_add_test(tc, test_dotlock_freed);
-	tcase_add_test(tc, test_dotlock_stale);
-	tcase_add_test(tc, test_dotlock_eacces);
 	tcase_add_test(tc, test_fcntl);
 	tcase_add_test(tc, test_flock);
 	tcase_add_test(tc, test_bad_fd);
 	tcase_add_test(tc, test_sleep_jitter);
+	tcase_add_test(tc, test_owner_record);
+	tcase_add_test(tc, test_owner_gone);
 	suite_add_tcase(s, tc);
 	return (s);
 }
