@@ -88,7 +88,8 @@ $(BUILD)/check_%: tests/check_%.c tests/check_util.h $(BUILD)/libvdeliver.a
 DEPS = gcc make pkg-config libdb-dev db-util check libsubunit-dev \
        libmariadb-dev mariadb-server mariadb-client util-linux time \
        procps e2fsprogs postfix dovecot-core dovecot-imapd clang \
-       libclang-rt-14-dev valgrind perl quota btrfs-progs
+       libclang-rt-14-dev valgrind perl quota btrfs-progs \
+       liblockfile-bin
 deps:
 	@missing=""; for p in $(DEPS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \

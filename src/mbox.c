@@ -270,6 +270,29 @@ mbox_write(int fd, const struct message *msg, const char *from,
 }
 
 /*
+ * Reserve the blocks of the append before writing any byte of it, beyond
+ * the end of file (readers see nothing).  A full disk or a quota then
+ * fails here, with the mailbox untouched, instead of in the middle of the
+ * copy: on btrfs with a qgroup limit, a file over its quota cannot even
+ * be truncated back.  File systems without fallocate(2) just go on.
+ */
+static int
+mbox_reserve(int fd, off_t start, off_t len, const struct vconfig *vc)
+{
+	if (len <= 0 || (vc->mailbox_limit > 0 &&
+	    start + len > (off_t)vc->mailbox_limit))
+		return (0);	/* message_write() reports the limit */
+	while (fallocate(fd, FALLOC_FL_KEEP_SIZE, start, len) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)
+			return (-1);
+		break;		/* EOPNOTSUPP and the like: not needed */
+	}
+	return (0);
+}
+
+/*
  * Append From_ line, headers, quoted body and the empty line, then
  * fsync.  On failure the file goes back to its size before the append;
  * this runs with every lock held, so nobody else's message is cut.  The
@@ -296,6 +319,14 @@ mbox_append(int fd, struct journal *jr, const struct delivery *dl,
 	if (journal_begin(jr, fd, len, vc->stale_lock_time, &start,
 	    why) < 0) {
 		free(from);
+		return (-1);
+	}
+	if (mbox_reserve(fd, start, len, vc) < 0) {
+		err = errno;
+		free(from);
+		if (ftruncate(fd, start) == 0)	/* drop what was reserved */
+			journal_end(jr);
+		status_errno(why, err, "4.3.0", "error writing message");
 		return (-1);
 	}
 	if (mbox_write(fd, msg, from, headers, start, len, vc) == 0) {
