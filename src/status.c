@@ -57,6 +57,22 @@ dsn_valid(const char *dsn)
 	return (*p == '\0');
 }
 
+/*
+ * Zero what follows the strings: a status is copied whole, and goes whole
+ * through the pipe from a per-recipient child, so no stale byte of an
+ * earlier text (or never written stack memory) travels with it.
+ */
+static void
+status_clear_tail(struct dstatus *why)
+{
+	size_t	n;
+
+	n = strnlen(why->dsn, sizeof(why->dsn));
+	memset(why->dsn + n, 0, sizeof(why->dsn) - n);
+	n = strnlen(why->text, sizeof(why->text));
+	memset(why->text + n, 0, sizeof(why->text) - n);
+}
+
 void
 status_vset(struct dstatus *why, const char *dsn, const char *fmt, va_list ap)
 {
@@ -68,6 +84,7 @@ status_vset(struct dstatus *why, const char *dsn, const char *fmt, va_list ap)
 		dsn = "4.3.0";
 	snprintf(why->dsn, sizeof(why->dsn), "%s", dsn);
 	vsnprintf(why->text, sizeof(why->text), fmt, ap);
+	status_clear_tail(why);
 }
 
 void

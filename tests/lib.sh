@@ -23,6 +23,8 @@ t_begin() {
 	T_DIR=$(mktemp -d "/tmp/vdtest.$1.XXXXXX")
 	chmod 0755 "$T_DIR"
 	trap 't_cleanup' EXIT
+	# a suite interrupted by a signal still runs its EXIT trap
+	trap 'exit 130' INT TERM HUP
 	echo "== $T_NAME"
 }
 
@@ -211,3 +213,91 @@ need_root() {
 	fi
 }
 # --- end of vdeliver core helpers ---
+
+# --- valgrind mode (make check-valgrind: VALGRIND=1) ---
+# $VDELIVER and $VMAP become wrapper scripts, in a private directory, that
+# exec the real binaries under memcheck.  A memcheck error or a definite
+# leak makes the binary exit 99 instead of its own status, so the suite's
+# exit status assertions fail; the binary's own status is kept otherwise.
+# The reports go to log files (stderr stays the program's own, for the
+# stderr assertions); when the suite ends they are printed and any report
+# is one more failure (see t_cleanup below).  The real
+# binaries stay in $VDELIVER_REAL and $VMAP_REAL: a suite that copies the
+# binary or makes it set-uid must use those (a set-uid script does not
+# work); run_privs.sh builds its own set-uid copy.  Under VALGRIND=1 the
+# EXIT trap of t_begin also runs vg_report and removes the wrappers.
+VDELIVER_REAL=$VDELIVER
+VMAP_REAL=$VMAP
+export VDELIVER_REAL VMAP_REAL
+if [ "${VALGRIND:-}" = 1 ]; then
+	VG_DIR=$(mktemp -d /tmp/vdvalgrind.XXXXXX) || exit 1
+	# Readable by the uids that run_vd_as uses; logs writable by them.
+	chmod 0755 "$VG_DIR"
+	mkdir -m 1777 "$VG_DIR/log"
+	for _b in vdeliver vmap; do
+		{
+			echo "#!/bin/sh"
+			echo "vg_dir='$VG_DIR' real='$BUILD_DIR/$_b'" \
+			    "supp='$TOP/tests/valgrind.supp'"
+			cat <<'VGEOF'
+# memcheck keeps two unlinked files in ${TMPDIR:-/tmp} (the client's
+# /proc/self/cmdline and auxv) and cannot start without them.  Where a
+# suite made TMPDIR unusable on purpose (run_diskfull), run unchecked.
+if [ -n "${TMPDIR:-}" ]; then
+	_p1=$(mktemp "$TMPDIR/.vgprobe.XXXXXX" 2>/dev/null)
+	_p2=$(mktemp "$TMPDIR/.vgprobe.XXXXXX" 2>/dev/null)
+	rm -f ${_p1:+"$_p1"} ${_p2:+"$_p2"}
+	if [ -z "$_p1" ] || [ -z "$_p2" ]; then
+		echo "${real##*/} $*: TMPDIR=$TMPDIR unusable" \
+		    >>"$vg_dir/log/unchecked.txt"
+		exec "$real" "$@"
+	fi
+fi
+exec valgrind --quiet --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite --show-leak-kinds=definite,possible \
+    --track-fds=no --trace-children=no --vgdb=no --suppressions="$supp" \
+    --log-file="$vg_dir/log/${real##*/}.%p" "$real" "$@"
+VGEOF
+		} >"$VG_DIR/$_b"
+		chmod 0755 "$VG_DIR/$_b"
+	done
+	VDELIVER=$VG_DIR/vdeliver
+	VMAP=$VG_DIR/vmap
+	# Each run costs about a second of memcheck start-up: the stress
+	# suites keep their concurrency but send fewer messages.
+	: "${VD_CONC_N:=4}"
+	export VD_CONC_N
+	# vg_report : print every memcheck report written so far, once;
+	# VG_REPORTS counts them.
+	VG_REPORTS=0
+	vg_report() {
+		if [ -s "$VG_DIR/log/unchecked.txt" ]; then
+			echo "note: not under valgrind (it needs TMPDIR):"
+			sed 's/^/    /' "$VG_DIR/log/unchecked.txt"
+			rm -f "$VG_DIR/log/unchecked.txt"
+		fi
+		for _f in "$VG_DIR"/log/*; do
+			[ -s "$_f" ] || continue
+			VG_REPORTS=$((VG_REPORTS + 1))
+			echo "valgrind report ($T_NAME, ${_f##*/}):"
+			sed 's/^/    /' "$_f"
+			: >"$_f"
+		done
+	}
+	# A report from a process whose exit status nobody checks (a
+	# per-recipient child reports through a pipe) still fails the suite:
+	# one more failure, a corrected closing line, a non-zero exit.
+	t_cleanup() {
+		_rc=$?
+		vg_report
+		rm -rf "$VG_DIR"
+		[ -n "${T_KEEP:-}" ] || rm -rf "$T_DIR"
+		if [ "$VG_REPORTS" != 0 ]; then
+			fail "valgrind: $VG_REPORTS memcheck report(s) above"
+			echo "$T_NAME: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+			exit 1
+		fi
+		exit $_rc
+	}
+fi
+# --- end of valgrind mode ---

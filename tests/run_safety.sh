@@ -182,7 +182,7 @@ inject() {	# inject WHAT ARGS...
 	esac
 	n=$(grep -c '^From ' "$B/inj/mb" 2>/dev/null)
 	i=$(grep -c -i '^X-Inj' "$B/inj/mb" 2>/dev/null)
-	c=$(tr -cd '\r' <"$B/inj/mb" 2>/dev/null | wc -c | tr -d ' ')
+	c=$(tr -cd '\r' 2>/dev/null <"$B/inj/mb" | wc -c | tr -d ' ')
 	if [ "${n:-0}" -le 1 ] && [ "${i:-0}" = 0 ] && [ "${c:-0}" = 0 ]; then
 		pass "$_w: no injected lines"
 	else
