@@ -28,14 +28,15 @@ CPPFLAGS   += -D_GNU_SOURCE -Iinclude -DVDELIVER_VERSION='"$(VERSION)"' \
               -DSYSCONFDIR='"$(SYSCONFDIR)"'
 LIBS        = -ldb
 
-# MySQL/MariaDB client library, when its development files are present.
-MYSQL_CFLAGS := $(shell pkg-config --cflags libmariadb 2>/dev/null)
-MYSQL_LIBS   := $(shell pkg-config --libs libmariadb 2>/dev/null)
-ifneq ($(MYSQL_LIBS),)
-ifneq ($(wildcard src/map_mysql.c),)
-CPPFLAGS += -DHAVE_MYSQL $(MYSQL_CFLAGS)
-LIBS     += $(MYSQL_LIBS)
-endif
+# MySQL/MariaDB support, when the client's development files (headers,
+# libmariadb.pc) are present.  Only the headers are used at build time:
+# the library (libmariadb.so.3) is loaded with dlopen() when a mysql: map
+# is first opened (src/map_mysql_lib.c), so a delivery that uses no
+# mysql: map does not pay for loading it and its libssl/libcrypto.
+HAVE_MARIADB := $(shell pkg-config --exists libmariadb 2>/dev/null && echo 1)
+ifeq ($(HAVE_MARIADB),1)
+CPPFLAGS += -DHAVE_MYSQL $(shell pkg-config --cflags libmariadb)
+LIBS     += -ldl
 endif
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -52,6 +53,9 @@ endif
 
 MAINS    = src/main.c src/vmap.c
 LIBSRC   = $(filter-out $(MAINS),$(wildcard src/*.c))
+ifneq ($(HAVE_MARIADB),1)
+LIBSRC  := $(filter-out src/map_mysql%.c,$(LIBSRC))
+endif
 LIBOBJ   = $(LIBSRC:src/%.c=$(BUILD)/%.o)
 CHECKSRC = $(wildcard tests/check_*.c)
 CHECKBIN = $(CHECKSRC:tests/%.c=$(BUILD)/%)
