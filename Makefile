@@ -26,20 +26,24 @@ WARN       += -Werror
 endif
 CPPFLAGS   += -D_GNU_SOURCE -Iinclude -DVDELIVER_VERSION='"$(VERSION)"' \
               -DSYSCONFDIR='"$(SYSCONFDIR)"'
-LIBS        = -ldb
+# Berkeley DB (db.h) is needed to build; libdb itself is loaded with
+# dlopen() when the first hash: or btree: map is opened (src/dynlib.c),
+# like libmariadb below: a delivery with other maps never pays for it.
+LIBS        = -ldl
 
-# MySQL/MariaDB client library, when its development files are present.
-MYSQL_CFLAGS := $(shell pkg-config --cflags libmariadb 2>/dev/null)
-MYSQL_LIBS   := $(shell pkg-config --libs libmariadb 2>/dev/null)
-ifneq ($(MYSQL_LIBS),)
-ifneq ($(wildcard src/map_mysql.c),)
-CPPFLAGS += -DHAVE_MYSQL $(MYSQL_CFLAGS)
-LIBS     += $(MYSQL_LIBS)
-endif
+# MySQL/MariaDB support, when the client's development files (headers,
+# libmariadb.pc) are present.  Only the headers are used at build time:
+# the library (libmariadb.so.3) is loaded with dlopen() when a mysql: map
+# is first opened (src/map_mysql_lib.c), so a delivery that uses no
+# mysql: map does not pay for loading it and its libssl/libcrypto.
+HAVE_MARIADB := $(shell pkg-config --exists libmariadb 2>/dev/null && echo 1)
+ifeq ($(HAVE_MARIADB),1)
+CPPFLAGS += -DHAVE_MYSQL $(shell pkg-config --cflags libmariadb)
 endif
 
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+# (The unit tests link libdb: check_map_db writes its fixtures directly.)
 
 ifeq ($(SANITIZE),1)
 BUILD      ?= build-san
@@ -52,6 +56,9 @@ endif
 
 MAINS    = src/main.c src/vmap.c
 LIBSRC   = $(filter-out $(MAINS),$(wildcard src/*.c))
+ifneq ($(HAVE_MARIADB),1)
+LIBSRC  := $(filter-out src/map_mysql%.c,$(LIBSRC))
+endif
 LIBOBJ   = $(LIBSRC:src/%.c=$(BUILD)/%.o)
 CHECKSRC = $(wildcard tests/check_*.c)
 CHECKBIN = $(CHECKSRC:tests/%.c=$(BUILD)/%)
@@ -80,7 +87,7 @@ $(BUILD)/vmap: $(BUILD)/vmap.o $(BUILD)/libvdeliver.a
 
 $(BUILD)/check_%: tests/check_%.c tests/check_util.h $(BUILD)/libvdeliver.a
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(CFLAGS) $(WARN) -Itests -o $@ \
-	    $< $(BUILD)/libvdeliver.a $(LDFLAGS) $(LIBS) $(CHECK_LIBS)
+	    $< $(BUILD)/libvdeliver.a $(LDFLAGS) $(LIBS) $(CHECK_LIBS) -ldb
 
 # Everything the build and the tests need on Debian 12, installed only
 # when missing (apt-get as root).  Package scripts may not start system

@@ -3,11 +3,11 @@
  * lock.h - dotlock, flock and fcntl locking with bounded retries, and
  * the owner records that let a crashed holder be recognised.
  *
- * Retries: the total patience is attempts x delay_ms.  Within it the lock
- * is retried with a short exponential back-off (starting at a few
- * milliseconds, capped at delay_ms, each wait jittered +-25%), so a lock
- * that frees sooner is taken sooner; the number of tries is at least
- * `attempts'.
+ * Retries: the total patience is attempts x delay_ms of elapsed time.
+ * Within it the lock is retried with a short exponential back-off
+ * (starting at a few milliseconds, capped at 20 ms or delay_ms if less,
+ * each wait jittered +-25%), so a lock that frees is taken within a few
+ * tens of milliseconds; the number of tries is at least `attempts'.
  *
  * Owner records: a dotlock made here holds "pid host pidns\n" (the pid
  * first, as liblockfile writes it).  A dotlock is stale, and removed with

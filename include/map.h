@@ -108,6 +108,15 @@ int	map_source_read(const char *path, int fold,
 	    int (*fn)(const char *key, const char *value, int line, void *ctx),
 	    void *ctx, struct dstatus *why);
 
+/*
+ * map_regexp.c's pattern scan, for its unit test: the literal every match
+ * of pattern (regcomp cflags) contains, into lit (size bytes, NUL added),
+ * its length (0: none known); *simple_r when regcomp surely accepts the
+ * pattern and it has no groups.  C locale only.
+ */
+size_t	map_regexp_scan(const char *pattern, int cflags, char *lit,
+	    size_t size, int *simple_r);
+
 /* Backends (map_*.c). */
 extern const struct map_ops map_static_ops;
 extern const struct map_ops map_texthash_ops;

@@ -38,6 +38,14 @@ int	walk_open_dir(int basefd, const char *relpath, int create,
 	    struct dstatus *why);
 
 /*
+ * Open (and, with create, make) the single component comp below the
+ * directory dfd, with walk_open_dir()'s rules and errors; messages call
+ * it path (its name below the base).
+ */
+int	walk_open_child(int dfd, const char *comp, int create,
+	    const char *path, struct dstatus *why);
+
+/*
  * Open the parent directory of relpath (creating it when create is set)
  * and set *leaf_r to the last component (a pointer into relpath).
  */

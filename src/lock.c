@@ -6,9 +6,13 @@
  * Every lock is tried without blocking, so a delivery never hangs on a
  * mailbox: it either gets the lock within the configured patience
  * (deliver_lock_attempts x deliver_lock_delay) or defers with 4.2.0.
- * The waits start short and double up to deliver_lock_delay, each
- * jittered by +-25% so that deliveries queued behind the same lock do
- * not wake in lock step.  The dotlock is created O_EXCL as Postfix does,
+ * The waits start short and double up to LOCK_MAX_WAIT_MS (or
+ * deliver_lock_delay if that is shorter), each jittered by +-25% so that
+ * deliveries queued behind the same lock do not wake in lock step: a
+ * lock that frees is noticed within ~25 ms, however long the patience.
+ * The patience is time (attempts x delay on the monotonic clock, and at
+ * least `attempts' tries), not a number of sleeps, so the short waits do
+ * not shorten it.  The dotlock is created O_EXCL as Postfix does,
  * so MUAs and Postfix interoperate with it; unlike Postfix's (mode 0,
  * empty) it is mode 0600 and names its holder, so that a lock left by a
  * killed delivery is removed at once instead of after stale_lock_time.
@@ -31,6 +35,7 @@
 #include "status.h"
 
 #define LOCK_FIRST_MS	5	/* first back-off wait */
+#define LOCK_MAX_WAIT_MS 20	/* longest back-off wait */
 #define LOCK_RELEASE_TRIES 200	/* x LOCK_FIRST_MS: 1 s at most */
 
 /* Result of one try. */
@@ -71,16 +76,27 @@ lock_sleep_jitter(long ms)
  * Immediate retries (LOCK_AGAIN) are bounded too, so a lock that keeps
  * looking stale (e.g. a file server whose clock is behind) cannot spin.
  */
+/* Milliseconds on the monotonic clock. */
+static long long
+lock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 static int
 lock_retry(int (*try_once)(void *), void *ctx, const char *what,
     const struct lock_policy *pol, int *err_r)
 {
-	long long budget, waited = 0;
-	long	wait, delay = pol->delay_ms > 0 ? pol->delay_ms : 0;
+	long long budget, start = -1;
+	long	wait, cap, delay = pol->delay_ms > 0 ? pol->delay_ms : 0;
 	int	tries = 0, again = 0, r;
 
 	budget = (long long)(pol->attempts > 0 ? pol->attempts : 1) * delay;
-	wait = delay < LOCK_FIRST_MS ? delay : LOCK_FIRST_MS;
+	cap = delay < LOCK_MAX_WAIT_MS ? delay : LOCK_MAX_WAIT_MS;
+	wait = cap < LOCK_FIRST_MS ? cap : LOCK_FIRST_MS;
 	for (;;) {
 		r = try_once(ctx);
 		tries++;
@@ -94,11 +110,13 @@ lock_retry(int (*try_once)(void *), void *ctx, const char *what,
 		log_debug("%s: busy (try %d)", what, tries);
 		if (r == LOCK_AGAIN && again++ < pol->attempts)
 			continue;
-		if (tries >= pol->attempts && waited >= budget)
+		/* The clock starts at the first busy answer. */
+		if (start < 0)
+			start = lock_now_ms();
+		if (tries >= pol->attempts && lock_now_ms() - start >= budget)
 			return (-1);
 		lock_sleep_jitter(wait);
-		waited += wait;
-		wait = wait * 2 < delay ? wait * 2 : delay;
+		wait = wait * 2 < cap ? wait * 2 : cap;
 	}
 }
 

@@ -40,6 +40,7 @@
 struct maildir_job {
 	int	tmpfd, newfd;
 	struct timeval tv;
+	long	pid;
 	char	host[256];
 	char	tmpname[NAME_MAX + 1];
 	char	newname[NAME_MAX + 1];
@@ -111,12 +112,12 @@ maildir_where(char *buf, size_t size, const struct delivery *dl,
 }
 
 /*
- * Open (creating it 0700 with any missing parent) one of tmp/, new/,
- * cur/.  Walking from the base each time keeps every component under
- * the O_NOFOLLOW rule and lets diagnostics name the path below the base.
+ * Open (creating it 0700) one of tmp/, new/, cur/ below the maildir's
+ * descriptor, under the same O_NOFOLLOW rule as the walk to it;
+ * diagnostics name the path below the base.
  */
 static int
-maildir_subdir(int basefd, const struct delivery *dl, const char *sub,
+maildir_subdir(int mdfd, const struct delivery *dl, const char *sub,
     struct dstatus *why)
 {
 	char	rel[PATH_MAX];
@@ -128,18 +129,23 @@ maildir_subdir(int basefd, const struct delivery *dl, const char *sub,
 		    "cannot open directory %s", dl->relpath);
 		return (-1);
 	}
-	return (walk_open_dir(basefd, rel, 1, why));
+	return (walk_open_child(mdfd, sub, 1, rel, why));
 }
 
+/* Walk to the maildir once (creating it), then its three directories. */
 static int
 maildir_dirs(struct maildir_job *j, const struct delivery *dl, int basefd,
     struct dstatus *why)
 {
-	int	curfd;
+	int	mdfd, curfd = -1;
 
-	if ((j->tmpfd = maildir_subdir(basefd, dl, "tmp", why)) < 0 ||
-	    (j->newfd = maildir_subdir(basefd, dl, "new", why)) < 0 ||
-	    (curfd = maildir_subdir(basefd, dl, "cur", why)) < 0)
+	if ((mdfd = walk_open_dir(basefd, dl->relpath, 1, why)) < 0)
+		return (-1);
+	if ((j->tmpfd = maildir_subdir(mdfd, dl, "tmp", why)) >= 0 &&
+	    (j->newfd = maildir_subdir(mdfd, dl, "new", why)) >= 0)
+		curfd = maildir_subdir(mdfd, dl, "cur", why);
+	(void)close(mdfd);
+	if (curfd < 0)
 		return (-1);
 	(void)close(curfd);
 	return (0);
@@ -160,7 +166,7 @@ maildir_create(struct maildir_job *j, const struct delivery *dl,
 
 	for (i = 0; i < MAILDIR_CREATE_TRIES; i++) {
 		if (maildir_tmp_name(j->tmpname, sizeof(j->tmpname),
-		    (long)j->tv.tv_sec, (long)j->tv.tv_usec, (long)getpid(),
+		    (long)j->tv.tv_sec, (long)j->tv.tv_usec, j->pid,
 		    j->host) < 0) {
 			errno = ENAMETOOLONG;
 			break;
@@ -208,7 +214,7 @@ maildir_write(int fd, struct maildir_job *j, const struct delivery *dl,
 	} else if (close(fd) < 0)
 		err = errno;
 	else if (maildir_new_name(j->newname, sizeof(j->newname),
-	    (long)j->tv.tv_sec, (long)j->tv.tv_usec, (long)getpid(),
+	    (long)j->tv.tv_sec, (long)j->tv.tv_usec, j->pid,
 	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 	    j->host, (unsigned long long)st.st_size) < 0)
 		err = ENAMETOOLONG;
@@ -330,6 +336,7 @@ maildir_deliver(const struct delivery *dl, const struct message *msg,
 	memset(&j, 0, sizeof(j));
 	j.tmpfd = j.newfd = -1;
 	gettimeofday(&j.tv, NULL);
+	j.pid = (long)getpid();
 	if (maildir_host(j.host, sizeof(j.host)) < 0)
 		snprintf(j.host, sizeof(j.host), "localhost");
 	if (maildir_dirs(&j, dl, basefd, why) == 0 &&

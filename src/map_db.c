@@ -17,6 +17,7 @@
  */
 #include <db.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "dynlib.h"
 #include "log.h"
 #include "map.h"
+#include "map_db.h"
 #include "status.h"
 
 #define MAP_DB_TRY1NULL	0x1	/* keys stored with a trailing NUL */
@@ -36,8 +39,38 @@
 /* A source edited this recently may be being rebuilt right now. */
 #define MAP_DB_AGE_SLACK 100
 
+/* The soname of the library whose db.h we were built with. */
+#define MAP_DB_STR(x)	#x
+#define MAP_DB_SONAME(maj, min)	"libdb-" MAP_DB_STR(maj) "." MAP_DB_STR(min) ".so"
+
+static const struct dynlib_sym map_db_syms[] = {
+	{ "db_create", offsetof(struct map_db_lib, create) },
+	{ "db_strerror", offsetof(struct map_db_lib, errstr) },
+};
+
+const struct map_db_lib *
+map_db_lib_load(struct dstatus *why)
+{
+	/* Process-wide, like the library itself: filled once. */
+	static struct map_db_lib table;
+	static struct dynlib lib = {
+		.soname = MAP_DB_SONAME(DB_VERSION_MAJOR, DB_VERSION_MINOR),
+		.syms = map_db_syms,
+		.nsyms = sizeof(map_db_syms) / sizeof(map_db_syms[0]),
+		.table = &table,
+	};
+
+	if (dynlib_load(&lib) < 0) {
+		status_set(why, "4.3.5", "cannot load the Berkeley DB library "
+		    "(%s): %s", lib.soname, lib.err);
+		return (NULL);
+	}
+	return (&table);
+}
+
 struct map_db {
 	struct map map;
+	const struct map_db_lib *lib;
 	DB	*db;
 	int	fd;		/* the database's own descriptor, for flock */
 	int	nul;		/* MAP_DB_TRY*NULL still in play */
@@ -85,10 +118,12 @@ map_db_open_file(struct map_db *md, DBTYPE type, struct dstatus *why)
 {
 	int	r;
 
-	if ((r = db_create(&md->db, NULL, 0)) != 0) {
+	if ((md->lib = map_db_lib_load(why)) == NULL)
+		return (-1);
+	if ((r = md->lib->create(&md->db, NULL, 0)) != 0) {
 		md->db = NULL;
 		status_set(why, "4.3.5", "create DB handle for %s: %s",
-		    md->path, db_strerror(r));
+		    md->path, md->lib->errstr(r));
 		return (-1);
 	}
 	md->db->get_env(md->db)->app_private = md;
@@ -98,7 +133,7 @@ map_db_open_file(struct map_db *md, DBTYPE type, struct dstatus *why)
 		r = md->db->fd(md->db, &md->fd);
 	if (r != 0) {
 		status_set(why, "4.3.5", "open database %s: %s%s", md->path,
-		    db_strerror(r), md->bdb_msg);
+		    md->lib->errstr(r), md->bdb_msg);
 		return (-1);
 	}
 	if (fcntl(md->fd, F_SETFD, FD_CLOEXEC) < 0) {
@@ -205,7 +240,7 @@ map_db_lookup(struct map *map, const char *key, char **value_r,
 	if (r == DB_NOTFOUND)
 		return (MAP_NOTFOUND);
 	status_set(why, r == ENOMEM ? "4.3.0" : "4.3.5",
-	    "error reading %s: %s%s", md->path, db_strerror(r), md->bdb_msg);
+	    "error reading %s: %s%s", md->path, md->lib->errstr(r), md->bdb_msg);
 	return (MAP_ERROR);
 }
 
@@ -261,7 +296,7 @@ map_db_dump(struct map *map,
 		return (stop);
 	if (r != 0) {
 		status_set(why, r == ENOMEM ? "4.3.0" : "4.3.5",
-		    "error reading %s: %s%s", md->path, db_strerror(r),
+		    "error reading %s: %s%s", md->path, md->lib->errstr(r),
 		    md->bdb_msg);
 		return (-1);
 	}

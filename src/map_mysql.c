@@ -47,12 +47,19 @@ const struct map_ops map_mysql_ops = {
 	.close = map_mysql_close,
 };
 
+/* What the escaper needs: the library and the live connection. */
+struct escape_ctx {
+	const struct map_mysql_lib *lib;
+	MYSQL	*db;
+};
+
 static size_t
 escape(void *ctx, char *to, const char *from, size_t len)
 {
+	const struct escape_ctx *e = ctx;
 	unsigned long n;
 
-	n = mysql_real_escape_string(ctx, to, from, (unsigned long)len);
+	n = e->lib->real_escape_string(e->db, to, from, (unsigned long)len);
 	/* (unsigned long)-1: the server mode forbids escaping; fail. */
 	return (n > 2 * len ? (size_t)-1 : (size_t)n);
 }
@@ -227,6 +234,7 @@ setup(struct map_mysql *m, struct dstatus *why)
 static struct map *
 map_mysql_open(const char *name, int open_flags, struct dstatus *why)
 {
+	char	text[STATUS_TEXT_MAX];
 	struct map_mysql *m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
@@ -237,6 +245,13 @@ map_mysql_open(const char *name, int open_flags, struct dstatus *why)
 	}
 	m->map.ops = &map_mysql_ops;
 	m->strict = (open_flags & MAP_OPEN_NOSUBST) != 0;
+	if ((m->lib = map_mysql_lib_load(why)) == NULL) {
+		/* The reason names the library; say which map needed it. */
+		memcpy(text, why->text, sizeof(text));
+		status_set(why, "4.3.5", "%s: %s", name, text);
+		map_mysql_close(&m->map);
+		return (NULL);
+	}
 	if ((m->cf = conf_load(name, why)) == NULL || setup(m, why) < 0) {
 		map_mysql_close(&m->map);
 		return (NULL);
@@ -271,6 +286,7 @@ query_run(struct map_mysql *m, const struct map_mysql_key *k,
     char **value_r, struct dstatus *why)
 {
 	struct map_mysql_buf q = {0};
+	struct escape_ctx ectx = { m->lib, NULL };
 	unsigned int err;
 	int	attempt, reused;
 	char	show[512];
@@ -280,7 +296,8 @@ query_run(struct map_mysql *m, const struct map_mysql_key *k,
 		if ((db = map_mysql_connect(m, &reused, why)) == NULL)
 			return (MAP_ERROR);
 		map_mysql_buf_free(&q);
-		if (map_mysql_expand(&q, m->query, k, NULL, escape, db) < 0) {
+		ectx.db = db;
+		if (map_mysql_expand(&q, m->query, k, NULL, escape, &ectx) < 0) {
 			map_mysql_buf_free(&q);
 			status_set(why, "4.3.0", "%s: cannot build query (out "
 			    "of memory or escape failure)", m->cf_path);
@@ -288,13 +305,13 @@ query_run(struct map_mysql *m, const struct map_mysql_key *k,
 		}
 		log_debug("%s: %s: %s", m->cf_path, m->hosts[m->cur].name,
 		    map_mysql_printable(q.s, show, sizeof(show)));
-		if (mysql_real_query(db, q.s, (unsigned long)q.len) == 0) {
+		if (m->lib->real_query(db, q.s, (unsigned long)q.len) == 0) {
 			map_mysql_buf_free(&q);
 			return (map_mysql_result_read(m, db, k, value_r, why));
 		}
-		err = mysql_errno(db);
+		err = m->lib->errnum(db);
 		status_set(why, "4.3.5", "%s: mysql server %s: query failed: "
-		    "%s", m->cf_path, m->hosts[m->cur].name, mysql_error(db));
+		    "%s", m->cf_path, m->hosts[m->cur].name, m->lib->error(db));
 		if (err < CR_MIN_ERROR || err > CR_MAX_ERROR)
 			break;		/* the server answered: SQL error */
 		map_mysql_disconnect(m);

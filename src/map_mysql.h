@@ -12,11 +12,39 @@
 
 #include <stddef.h>
 
+#include <mysql.h>
+
 #include "map.h"
 
 struct conf;
 struct dstatus;
-struct st_mysql;
+
+/*
+ * The client functions the backend calls, resolved at run time from the
+ * library (map_mysql_lib.c); each pointer has the type of the prototype
+ * in mysql.h.
+ */
+struct map_mysql_lib {
+	__typeof__(mysql_init) *init;
+	__typeof__(mysql_options) *options;
+	__typeof__(mysql_ssl_set) *ssl_set;
+	__typeof__(mysql_real_connect) *real_connect;
+	__typeof__(mysql_close) *close;
+	__typeof__(mysql_error) *error;
+	__typeof__(mysql_errno) *errnum;
+	__typeof__(mysql_real_escape_string) *real_escape_string;
+	__typeof__(mysql_real_query) *real_query;
+	__typeof__(mysql_store_result) *store_result;
+	__typeof__(mysql_field_count) *field_count;
+	__typeof__(mysql_num_rows) *num_rows;
+	__typeof__(mysql_num_fields) *num_fields;
+	__typeof__(mysql_fetch_row) *fetch_row;
+	__typeof__(mysql_fetch_lengths) *fetch_lengths;
+	__typeof__(mysql_free_result) *free_result;
+	__typeof__(mysql_more_results) *more_results;
+	__typeof__(mysql_next_result) *next_result;
+	__typeof__(mysql_thread_id) *thread_id;	/* for the unit test */
+};
 
 /* One entry of `hosts'. */
 struct map_mysql_host {
@@ -30,6 +58,7 @@ struct map_mysql_host {
 
 struct map_mysql {
 	struct map map;			/* first: the registry casts */
+	const struct map_mysql_lib *lib;	/* the client library */
 	char	*cf_path;		/* the .cf file, for messages */
 	struct conf *cf;		/* owns every const char * below */
 	int	strict;			/* MAP_OPEN_NOSUBST: one value only */
@@ -102,6 +131,12 @@ void	map_mysql_domain_close(struct map_mysql *m);
 /* map_mysql_result.c: read the answer to the query just sent on db */
 enum map_result map_mysql_result_read(struct map_mysql *m, struct st_mysql *db,
 	    const struct map_mysql_key *k, char **value_r, struct dstatus *why);
+
+/*
+ * map_mysql_lib.c: load the client library (once per process) and
+ * resolve its functions; NULL + 4.3.5 when it cannot be loaded.
+ */
+const struct map_mysql_lib *map_mysql_lib_load(struct dstatus *why);
 
 /* map_mysql_conn.c */
 int	map_mysql_hosts_parse(struct map_mysql *m, const char *list,

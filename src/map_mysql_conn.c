@@ -151,28 +151,28 @@ set_options(const struct map_mysql *m, const struct map_mysql_host *h,
 	my_bool	verify = 1;
 	int	rc = 0;
 
-	rc |= mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &m->connect_timeout);
-	rc |= mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &m->rw_timeout);
-	rc |= mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &m->rw_timeout);
-	rc |= mysql_options(db, MYSQL_OPT_LOCAL_INFILE, &off);
+	rc |= m->lib->options(db, MYSQL_OPT_CONNECT_TIMEOUT, &m->connect_timeout);
+	rc |= m->lib->options(db, MYSQL_OPT_READ_TIMEOUT, &m->rw_timeout);
+	rc |= m->lib->options(db, MYSQL_OPT_WRITE_TIMEOUT, &m->rw_timeout);
+	rc |= m->lib->options(db, MYSQL_OPT_LOCAL_INFILE, &off);
 	if (m->option_file != NULL)
-		rc |= mysql_options(db, MYSQL_READ_DEFAULT_FILE,
+		rc |= m->lib->options(db, MYSQL_READ_DEFAULT_FILE,
 		    m->option_file);
 	if (m->option_group != NULL && *m->option_group != '\0')
-		rc |= mysql_options(db, MYSQL_READ_DEFAULT_GROUP,
+		rc |= m->lib->options(db, MYSQL_READ_DEFAULT_GROUP,
 		    m->option_group);
-	rc |= mysql_options(db, MYSQL_SET_CHARSET_NAME, m->charset);
+	rc |= m->lib->options(db, MYSQL_SET_CHARSET_NAME, m->charset);
 	if (h->is_unix || h->force_tcp) {
 		if (h->force_tcp)
 			proto = MYSQL_PROTOCOL_TCP;
-		rc |= mysql_options(db, MYSQL_OPT_PROTOCOL, &proto);
+		rc |= m->lib->options(db, MYSQL_OPT_PROTOCOL, &proto);
 	}
 	if (m->tls_cert || m->tls_key || m->tls_ca || m->tls_capath ||
 	    m->tls_ciphers)
-		rc |= mysql_ssl_set(db, m->tls_key, m->tls_cert, m->tls_ca,
+		rc |= m->lib->ssl_set(db, m->tls_key, m->tls_cert, m->tls_ca,
 		    m->tls_capath, m->tls_ciphers);
 	if (m->tls_verify)
-		rc |= mysql_options(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+		rc |= m->lib->options(db, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
 		    &verify);
 	return (rc != 0 ? -1 : 0);
 }
@@ -184,14 +184,14 @@ set_options(const struct map_mysql *m, const struct map_mysql_host *h,
  * mysql_close(); whatever the library copied elsewhere we cannot reach.
  */
 static void
-close_handle(MYSQL *db)
+close_handle(const struct map_mysql *m, MYSQL *db)
 {
 	if (db->passwd != NULL)
 		explicit_bzero(db->passwd, strlen(db->passwd));
 	if (db->options.password != NULL)
 		explicit_bzero(db->options.password,
 		    strlen(db->options.password));
-	mysql_close(db);
+	m->lib->close(db);
 }
 
 /* Connect to one host; NULL with the reason in err. */
@@ -201,21 +201,21 @@ connect_one(const struct map_mysql *m, const struct map_mysql_host *h,
 {
 	MYSQL	*db;
 
-	if ((db = mysql_init(NULL)) == NULL) {
+	if ((db = m->lib->init(NULL)) == NULL) {
 		snprintf(err, errsize, "out of memory");
 		return (NULL);
 	}
 	if (set_options(m, h, db) < 0) {
 		snprintf(err, errsize, "cannot set client options: %s",
-		    mysql_error(db));
-		close_handle(db);
+		    m->lib->error(db));
+		close_handle(m, db);
 		return (NULL);
 	}
-	if (mysql_real_connect(db, h->is_unix ? NULL : h->addr, m->user,
+	if (m->lib->real_connect(db, h->is_unix ? NULL : h->addr, m->user,
 	    m->password, m->dbname, h->port, h->is_unix ? h->addr : NULL,
 	    0) == NULL) {
-		snprintf(err, errsize, "%s", mysql_error(db));
-		close_handle(db);
+		snprintf(err, errsize, "%s", m->lib->error(db));
+		close_handle(m, db);
 		return (NULL);
 	}
 	return (db);
@@ -291,6 +291,6 @@ void
 map_mysql_disconnect(struct map_mysql *m)
 {
 	if (m->db != NULL)
-		close_handle(m->db);
+		close_handle(m, m->db);
 	m->db = NULL;
 }

@@ -73,8 +73,8 @@ rows_collect(const struct map_mysql *m, MYSQL_RES *res,
     const struct map_mysql_key *k, char **value_r, struct dstatus *why)
 {
 	struct map_mysql_buf b = {0};
-	unsigned long long nrows = mysql_num_rows(res);
-	unsigned int nf = mysql_num_fields(res), j;
+	unsigned long long nrows = m->lib->num_rows(res);
+	unsigned int nf = m->lib->num_fields(res), j;
 	unsigned long *lens;
 	MYSQL_ROW row;
 	long	count = 0;
@@ -85,8 +85,8 @@ rows_collect(const struct map_mysql *m, MYSQL_RES *res,
 		    "expected)", m->cf_path, nrows);
 		return (MAP_ERROR);
 	}
-	while ((row = mysql_fetch_row(res)) != NULL) {
-		lens = mysql_fetch_lengths(res);
+	while ((row = m->lib->fetch_row(res)) != NULL) {
+		lens = m->lib->fetch_lengths(res);
 		for (j = 0; j < nf; j++) {
 			if (row[j] == NULL)
 				continue;
@@ -132,14 +132,14 @@ more_results(struct map_mysql *m, MYSQL *db, struct dstatus *why)
 	MYSQL_RES *res;
 	int	extra = 0, rc = 0;
 
-	while (mysql_more_results(db) && (rc = mysql_next_result(db)) == 0)
-		if ((res = mysql_store_result(db)) != NULL) {
-			mysql_free_result(res);
+	while (m->lib->more_results(db) && (rc = m->lib->next_result(db)) == 0)
+		if ((res = m->lib->store_result(db)) != NULL) {
+			m->lib->free_result(res);
 			extra++;
 		}
 	if (rc > 0) {
 		status_set(why, "4.3.5", "%s: mysql server %s: %s",
-		    m->cf_path, m->hosts[m->cur].name, mysql_error(db));
+		    m->cf_path, m->hosts[m->cur].name, m->lib->error(db));
 		map_mysql_disconnect(m);
 		return (-1);
 	}
@@ -160,13 +160,13 @@ map_mysql_result_read(struct map_mysql *m, MYSQL *db,
 	enum map_result r;
 	MYSQL_RES *res;
 
-	if ((res = mysql_store_result(db)) != NULL) {
+	if ((res = m->lib->store_result(db)) != NULL) {
 		r = rows_collect(m, res, k, value_r, why);
-		mysql_free_result(res);
-	} else if (mysql_field_count(db) != 0) {
+		m->lib->free_result(res);
+	} else if (m->lib->field_count(db) != 0) {
 		status_set(why, "4.3.5", "%s: mysql server %s: cannot read "
 		    "result: %s", m->cf_path, m->hosts[m->cur].name,
-		    mysql_error(db));
+		    m->lib->error(db));
 		map_mysql_disconnect(m);
 		return (MAP_ERROR);
 	} else if (m->require_result_set) {

@@ -2,8 +2,20 @@
 /*
  * map_regexp.c - "regexp:/path": Postfix regexp_table(5) tables.
  *
- * Every pattern is compiled at open; a lookup runs regexec(3) over the
- * rules in file order, first match wins.  An unusable rule is skipped with
+ * A lookup runs regexec(3) over the rules in file order, first match
+ * wins.  Two things keep a table of many rules cheap:
+ * - a literal prefilter: from each pattern, the longest run of literal
+ *   characters that every match must contain (map_regexp_scan()); a key
+ *   without it cannot match, so regexec is not called (for "!/pat/" the
+ *   rule then holds);
+ * - lazy compilation: a pattern in a simple subset that regcomp always
+ *   accepts and that has no groups (literals, ".", "^" first, "$" last,
+ *   one "*", "+" or "?" after an atom) is compiled on its first use; any
+ *   other pattern is compiled at open, so every warning about a bad
+ *   pattern still comes at open, naming file and line.
+ * Both need the C locale (one byte per character, ASCII case folding),
+ * which is vdeliver's and vmap's (neither calls setlocale); in any other
+ * locale every pattern is compiled at open and always tried.  An unusable rule is skipped with
  * a warning naming file and line, as Postfix does; an unusable IF is kept
  * as an IF that never matches, so its ENDIF still pairs with it (Postfix
  * drops it, pairing its ENDIF with the enclosing IF).  Only an unreadable
@@ -12,6 +24,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +43,19 @@
 #define RX_WARN(path, line, fmt, ...) \
 	log_warn("regexp map %s, line %d: " fmt, (path), (line), ##__VA_ARGS__)
 
+/* The longest literal kept for the prefilter (a part of one also works). */
+#define RX_LIT_MAX	64
+
 struct regexp_rule {
 	int	line;		/* where the logical line started */
 	int	is_if;
-	int	npat;		/* compiled: 0 (an unusable IF), 1 or 2 */
+	int	npat;		/* usable patterns: 0 (an unusable IF), 1 or 2 */
 	regex_t	re[2];
+	int	compiled[2];	/* re[i] holds a compiled pattern */
+	const char *pat[2];	/* not compiled yet: the text (in map->text) */
+	int	cflags[2];
+	char	*lit[2];	/* prefilter literal (lower case if icase) */
+	size_t	litlen[2];	/* 0: no prefilter */
 	int	match[2];	/* 1: must match, 0: must not ('!') */
 	size_t	nsub;		/* highest $n in result, 0 if none */
 	char	*result;
@@ -48,6 +69,8 @@ struct map_regexp {
 	size_t	nrules, arules;
 	size_t	maxsub;		/* highest $n of any rule */
 	regmatch_t *pmatch;	/* maxsub + 1 slots, reused by lookups */
+	char	*text;		/* the file, lines joined; patterns point in */
+	int	fast;		/* C locale: prefilter and lazy compile */
 	/* While loading: the file text, logical lines joined in place. */
 	int	flags;		/* open flags */
 	char	*pos, *end;	/* unread text */
@@ -198,6 +221,175 @@ regexp_expand(const char *p, const char *key, const regmatch_t *pm,
 	return (0);
 }
 
+/* An ASCII character that is itself in BRE and ERE alike. */
+static int
+regexp_plain(int c)
+{
+	return (c > 0 && c < 0x80 && (RX_ALNUM(c) ||
+	    strchr("@_-%!\"#&',/:;<=>~ ", c) != NULL));
+}
+
+/* After an atom at *pp: a quantifier?  (1 for "{", which has a body.) */
+static int
+regexp_quant(const char *p, int ere)
+{
+	if (ere)
+		return (*p == '*' || *p == '+' || *p == '?' ? 2 :
+		    *p == '{' ? 1 : 0);
+	return (*p == '*' ? 2 : (*p == '\\' && (p[1] == '+' ||
+	    p[1] == '?')) ? 2 : (*p == '\\' && p[1] == '{') ? 1 : 0);
+}
+
+/*
+ * Past a quantifier at p (there is one): "*", "+", "?", or an interval
+ * skipped to its closing brace, which is never simple.  NULL when the
+ * interval does not end: the rest of the pattern is not understood.
+ */
+static const char *
+regexp_skip_quant(const char *p, int ere, int *simple)
+{
+	const char *close;
+
+	if (regexp_quant(p, ere) == 2)
+		return (p + (*p == '\\' ? 2 : 1));
+	*simple = 0;
+	if (ere)
+		close = strchr(p, '}');
+	else
+		close = strstr(p, "\\}");
+	return (close == NULL ? NULL : close + (ere ? 1 : 2));
+}
+
+/* Past a bracket expression at p ('['); NULL when it does not end. */
+static const char *
+regexp_skip_bracket(const char *p)
+{
+	const char *end;
+
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char	term[3] = { p[1], ']', '\0' };
+
+			if ((end = strstr(p + 2, term)) == NULL)
+				return (NULL);
+			p = end + 2;
+		} else
+			p++;
+	}
+	return (*p == ']' ? p + 1 : NULL);
+}
+
+/*
+ * What can be known about pattern (cflags as for regcomp) without
+ * compiling it.  Into lit (size bytes), the longest run of literal
+ * characters outside any group or bracket expression and not followed
+ * by a quantifier, lower-cased under REG_ICASE: every match contains it
+ * (as a substring, compared without case under REG_ICASE).  Its length
+ * is returned; 0 when nothing is known, and always when the pattern has
+ * an alternation ('|' in ERE, "\|" in BRE).  Only ASCII characters that
+ * are literal in both syntaxes count, and a backslash-escaped one only
+ * for characters that no GNU extension gives a meaning.  *simple_r is set
+ * when the whole pattern is in the subset regcomp always accepts and that
+ * has no group: plain and escaped literals, ".", "^" first, "$" last, and
+ * one "*" (or, in ERE, "+" or "?") after an atom.  Assumes the C locale.
+ */
+size_t
+map_regexp_scan(const char *pattern, int cflags, char *lit, size_t size,
+    int *simple_r)
+{
+	const int ere = (cflags & REG_EXTENDED) != 0;
+	const char *p = pattern, *esc = ere ? ".[]()*+?{}|^$\\/-@" :
+	    ".[]*^$\\/-@";
+	size_t	run = 0, best = 0;
+	int	depth = 0, c, atom, ok, known = 1;
+	char	buf[RX_LIT_MAX];
+
+	*simple_r = 1;
+	if (*p == '^')
+		p++;
+	while (p != NULL && *p != '\0') {
+		c = -1;		/* the literal character, if the atom is one */
+		atom = 1;	/* a quantifier may follow */
+		ok = 1;		/* in the simple subset */
+		if (*p == '\\' && p[1] != '\0' && strchr(esc, p[1]) != NULL) {
+			c = (unsigned char)p[1];
+			p += 2;
+		} else if (regexp_plain((unsigned char)*p)) {
+			c = (unsigned char)*p++;
+		} else if (*p == '.') {
+			p++;
+		} else if (*p == '$' && p[1] == '\0') {
+			atom = 0;
+			p++;
+		} else if ((ere && *p == '|') ||
+		    (!ere && *p == '\\' && p[1] == '|')) {
+			known = 0;	/* alternation: nothing is required */
+			break;
+		} else if ((ere && *p == '(') || (!ere && *p == '\\' &&
+		    p[1] == '(')) {
+			depth++;
+			atom = ok = 0;
+			p += ere ? 1 : 2;
+		} else if ((ere && *p == ')') || (!ere && *p == '\\' &&
+		    p[1] == ')')) {
+			if (--depth < 0) {
+				known = 0;	/* not understood */
+				break;
+			}
+			ok = 0;
+			p += ere ? 1 : 2;
+		} else if (*p == '[') {
+			ok = 0;
+			p = regexp_skip_bracket(p);
+		} else if ((ere && *p == '{') || (!ere && *p == '\\' &&
+		    p[1] == '{')) {
+			/* An interval with nothing to repeat: skip it all. */
+			atom = ok = 0;
+			p = regexp_skip_quant(p, ere, simple_r);
+		} else {
+			/* \w, \1, a quantifier without atom, '^' or '$' in
+			 * the middle, non-ASCII, ...: nothing known. */
+			atom = ok = 0;
+			p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
+		}
+		if (!ok)
+			*simple_r = 0;
+		if (p != NULL && atom && regexp_quant(p, ere)) {
+			c = -1;		/* optional or repeated: not a run */
+			p = regexp_skip_quant(p, ere, simple_r);
+			if (p != NULL && regexp_quant(p, ere))
+				*simple_r = 0;	/* "a**", "a*{2}" */
+		}
+		if (c >= 0 && depth == 0) {
+			if (run < sizeof(buf))
+				buf[run++] = (char)((cflags & REG_ICASE) ?
+				    tolower(c) : c);
+			continue;
+		}
+		if (run > best && run < size) {
+			best = run;
+			memcpy(lit, buf, best);
+		}
+		run = 0;
+	}
+	if (p == NULL || !known || depth != 0)
+		*simple_r = 0;
+	if (known && run > best && run < size) {
+		best = run;
+		memcpy(lit, buf, best);
+	}
+	if (!known)
+		best = 0;
+	if (size > 0)
+		lit[best] = '\0';
+	return (best);
+}
+
 /*
  * Take "[!]<d>pattern<d>flags" off *pp and compile it as pattern i of r
  * ('!' toggles, blanks allowed between).  A backslash keeps the next
@@ -205,15 +397,19 @@ regexp_expand(const char *p, const char *key, const regmatch_t *pm,
  * for regcomp, as Postfix does: "/a\/b/" compiles "a\/b".  The flags i,
  * x, m toggle REG_ICASE, REG_EXTENDED, REG_NEWLINE on top of "extended,
  * case-insensitive".  0 (with a warning) if the pattern is unusable.
+ * With fast (C locale), the prefilter literal is taken, and a pattern
+ * in the simple subset is left for regexp_exec() to compile; it points
+ * into the file text, which the map keeps.
  */
 static int
-regexp_get_pat(const char *path, struct regexp_rule *r, int i, char **pp)
+regexp_get_pat(const char *path, int fast, struct regexp_rule *r, int i,
+    char **pp)
 {
 	static const char letters[] = "ixm";
 	static const int bits[] = {REG_ICASE, REG_EXTENDED, REG_NEWLINE};
-	char	*p = *pp, *text, delim, err[256];
+	char	*p = *pp, *text, delim, err[256], lit[RX_LIT_MAX + 1];
 	const char *f;
-	int	cflags = REG_EXTENDED | REG_ICASE, e;
+	int	cflags = REG_EXTENDED | REG_ICASE, e, simple = 0;
 
 	for (r->match[i] = 1; *p == '!' || RX_SPACE(*p); p++)
 		if (*p == '!')
@@ -238,12 +434,26 @@ regexp_get_pat(const char *path, struct regexp_rule *r, int i, char **pp)
 		}
 		cflags ^= bits[f - letters];
 	}
-	if ((e = regcomp(&r->re[i], text, cflags)) != 0) {
+	r->cflags[i] = cflags;
+	if (fast) {
+		r->litlen[i] = map_regexp_scan(text, cflags, lit, sizeof(lit),
+		    &simple);
+		if (r->litlen[i] > 0 && (r->lit[i] = strdup(lit)) == NULL)
+			r->litlen[i] = 0;	/* no prefilter, still right */
+	}
+	if (simple) {
+		/* regcomp cannot reject it: compile it when it is used. */
+		r->pat[i] = text;
+	} else if ((e = regcomp(&r->re[i], text, cflags)) != 0) {
 		regerror(e, &r->re[i], err, sizeof(err));
 		RX_WARN(path, r->line, "bad regexp \"%.100s\": %s: skipping "
 		    "this rule", text, err);
+		free(r->lit[i]);
+		r->lit[i] = NULL;
+		r->litlen[i] = 0;
 		return (0);
-	}
+	} else
+		r->compiled[i] = 1;
 	r->npat = i + 1;
 	*pp = p;
 	return (1);
@@ -271,8 +481,16 @@ regexp_new_rule(struct map_regexp *m, int line, int is_if)
 static void
 regexp_free_rule(struct regexp_rule *r)
 {
-	while (r->npat > 0)
-		regfree(&r->re[--r->npat]);
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (r->compiled[i])
+			regfree(&r->re[i]);
+		r->compiled[i] = 0;
+		free(r->lit[i]);
+		r->lit[i] = NULL;
+	}
+	r->npat = 0;
 	free(r->result);
 }
 
@@ -286,8 +504,8 @@ regexp_parse_match(struct map_regexp *m, char *p, int line)
 
 	if ((r = regexp_new_rule(m, line, 0)) == NULL)
 		return (-1);
-	if (!regexp_get_pat(m->path, r, 0, &p) ||
-	    (*p == '!' && !regexp_get_pat(m->path, r, 1, &p)))
+	if (!regexp_get_pat(m->path, m->fast, r, 0, &p) ||
+	    (*p == '!' && !regexp_get_pat(m->path, m->fast, r, 1, &p)))
 		goto drop;
 	if (*(p += strspn(p, RX_BLANKS)) == '\0')
 		RX_WARN(m->path, line, "no replacement text: using empty "
@@ -301,7 +519,7 @@ regexp_parse_match(struct map_regexp *m, char *p, int line)
 	else if (max > 0 && (m->flags & MAP_OPEN_NOSUBST))
 		RX_WARN(m->path, line, "regular expression substitution is "
 		    "not allowed: skipping this rule");
-	else if (max > r->re[0].re_nsub)
+	else if (max > (r->compiled[0] ? r->re[0].re_nsub : 0))
 		RX_WARN(m->path, line, "out of range replacement index "
 		    "\"%zu\": skipping this rule", max);
 	else if ((r->result = strdup(p)) != NULL) {
@@ -324,7 +542,7 @@ regexp_parse_if(struct map_regexp *m, char *p, int line)
 	if ((r = regexp_new_rule(m, line, 1)) == NULL)
 		return (-1);
 	m->depth++;
-	if (!regexp_get_pat(m->path, r, 0, &p))
+	if (!regexp_get_pat(m->path, m->fast, r, 0, &p))
 		RX_WARN(m->path, line, "this IF never matches: the rules up "
 		    "to its ENDIF are not used");
 	else if (*(p += strspn(p, RX_BLANKS)) != '\0')
@@ -400,8 +618,19 @@ regexp_close(struct map *map)
 		regexp_free_rule(&m->rules[i]);
 	free(m->rules);
 	free(m->pmatch);
+	free(m->text);
 	free(m->path);
 	free(m);
+}
+
+/* The prefilter folds ASCII only and counts bytes as characters. */
+static int
+regexp_c_locale(void)
+{
+	const char *loc = setlocale(LC_CTYPE, NULL);
+
+	return (loc != NULL && (strcmp(loc, "C") == 0 ||
+	    strcmp(loc, "POSIX") == 0));
 }
 
 /* map->spec belongs to the map layer, which sets and frees it. */
@@ -419,12 +648,13 @@ regexp_open(const char *name, int flags, struct dstatus *why)
 		goto fail;
 	m->map.ops = &map_regexp_ops;
 	m->flags = flags;
+	m->fast = regexp_c_locale();
 	errno = 0;
 	if ((fp = fopen(name, "re")) == NULL ||
 	    (text = regexp_slurp(fp, &len)) == NULL)
 		err = (errno != 0) ? errno : EIO;
 	else if (regexp_load(m, text, len) == 0) {
-		free(text);
+		m->text = text;		/* lazy patterns point into it */
 		fclose(fp);
 		return (&m->map);
 	}
@@ -439,14 +669,67 @@ fail:
 	return (NULL);
 }
 
+/* Does key contain the len bytes of lit (lower case: fold the key)? */
+static int
+regexp_contains(const char *key, const char *lit, size_t len, int icase)
+{
+	const char *k;
+	size_t	i;
+
+	if (!icase)
+		return (strstr(key, lit) != NULL);
+	for (k = key; *k != '\0'; k++) {
+		for (i = 0; i < len && k[i] != '\0' &&
+		    tolower((unsigned char)k[i]) == (unsigned char)lit[i]; i++)
+			continue;
+		if (i == len)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * regexec() pattern j of r on key, unless the prefilter shows that it
+ * cannot match (REG_NOMATCH); a lazy pattern is compiled on first use.
+ */
+static int
+regexp_exec(struct map_regexp *m, struct regexp_rule *r, int j,
+    const char *key, size_t nm, struct dstatus *why)
+{
+	char	ebuf[256];
+	int	e;
+
+	if (r->litlen[j] > 0 && !regexp_contains(key, r->lit[j],
+	    r->litlen[j], (r->cflags[j] & REG_ICASE) != 0))
+		return (REG_NOMATCH);
+	if (!r->compiled[j]) {
+		if ((e = regcomp(&r->re[j], r->pat[j], r->cflags[j])) != 0) {
+			/* Only out of memory: the syntax is known good. */
+			regerror(e, &r->re[j], ebuf, sizeof(ebuf));
+			status_set(why, "4.3.5", "regexp map %s, line %d: "
+			    "bad regexp \"%.100s\": %s", m->path, r->line,
+			    r->pat[j], ebuf);
+			return (-1);
+		}
+		r->compiled[j] = 1;
+	}
+	e = regexec(&r->re[j], key, nm, nm ? m->pmatch : NULL, 0);
+	if (e != 0 && e != REG_NOMATCH) {
+		regerror(e, &r->re[j], ebuf, sizeof(ebuf));
+		status_set(why, "4.3.5", "regexp map %s, line %d: %s",
+		    m->path, r->line, ebuf);
+		return (-1);
+	}
+	return (e);
+}
+
 static enum map_result
 regexp_lookup(struct map *map, const char *key, char **value_r,
     struct dstatus *why)
 {
 	struct map_regexp *m = (struct map_regexp *)map;
-	const struct regexp_rule *r;
+	struct regexp_rule *r;
 	const char *err;
-	char	ebuf[256];
 	size_t	i, len, max, nm;
 	int	j, e, yes;
 
@@ -457,14 +740,8 @@ regexp_lookup(struct map *map, const char *key, char **value_r,
 		yes = (r->npat > 0);
 		for (j = 0; yes && j < r->npat; j++) {
 			nm = (j == 0 && r->nsub > 0) ? r->nsub + 1 : 0;
-			e = regexec(&r->re[j], key, nm, nm ? m->pmatch : NULL,
-			    0);
-			if (e != 0 && e != REG_NOMATCH) {
-				regerror(e, &r->re[j], ebuf, sizeof(ebuf));
-				status_set(why, "4.3.5", "regexp map %s, line "
-				    "%d: %s", m->path, r->line, ebuf);
+			if ((e = regexp_exec(m, r, j, key, nm, why)) < 0)
 				return (MAP_ERROR);
-			}
 			yes = ((e == 0) == r->match[j]);
 		}
 		if (r->is_if || !yes)

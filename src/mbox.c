@@ -36,7 +36,7 @@
 #include "status.h"
 #include "walk.h"
 
-#define MBOX_SCAN_BUF	(64 * 1024)
+#define MBOX_SCAN_BUF	(1024 * 1024)
 
 #define MBOX_OPEN_FLAGS	(O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
 			 O_NOCTTY)
@@ -194,31 +194,28 @@ static off_t
 mbox_quotes(const struct message *msg)
 {
 	off_t	off = 0, size = message_size(msg), count = 0;
-	char	*buf, *p, *q, *end;
+	char	*buf, *s, *hit, *end;
 	ssize_t	n;
-	size_t	judge;
+	size_t	judge, bsize;
 	int	bol = 1;
 
-	if ((buf = malloc(MBOX_SCAN_BUF)) == NULL)
+	bsize = size < MBOX_SCAN_BUF ? (size_t)size + 1 : MBOX_SCAN_BUF;
+	if ((buf = malloc(bsize)) == NULL)
 		return (-1);
 	while (off < size) {
-		n = message_read(msg, buf, MBOX_SCAN_BUF, off);
+		n = message_read(msg, buf, bsize, off);
 		if (n <= 0 || (n < 5 && off + n < size)) {
 			count = -1;	/* the spool file shrank */
 			break;
 		}
 		judge = off + n < size ? (size_t)n - 4 : (size_t)n;
 		end = buf + judge;
-		p = bol ? buf : memchr(buf, '\n', judge);
-		if (!bol && p != NULL)
-			p++;
-		while (p != NULL && p < end) {
-			if (buf + n - p >= 5 && memcmp(p, "From ", 5) == 0)
-				count++;
-			if ((q = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				break;
-			p = q + 1;
-		}
+		if (bol && n >= 5 && memcmp(buf, "From ", 5) == 0)
+			count++;
+		/* Line starts before end with five bytes to look at. */
+		for (s = buf; (hit = memmem(s, (size_t)(buf + n - s),
+		    "\nFrom ", 6)) != NULL && hit + 1 < end; s = hit + 1)
+			count++;
 		bol = buf[judge - 1] == '\n';
 		off += (off_t)judge;
 	}

@@ -5,7 +5,8 @@
  *
  * Guarantees: memory stays bounded whatever the message size (at most
  * MESSAGE_MEM_MAX bytes of message; beyond that everything goes to an
- * unlinked temporary file that vanishes with the process).  The spooled
+ * unlinked temporary file that vanishes with the process, through one
+ * MESSAGE_SPOOL_BUF buffer).  The spooled
  * bytes are the input minus a leading From_ line, with CRLF folded to LF
  * and a final LF added to a non-empty message; every other byte (bare CR,
  * NUL) is kept, and an empty input stays empty.  The spool file is only
@@ -23,11 +24,13 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/sendfile.h>
 
 #include "message.h"
 #include "status.h"
 
-#define MESSAGE_BUF	   (64 * 1024)	/* bytes per spool file write */
+#define MESSAGE_SPOOL_BUF  (1024 * 1024)	/* read/write chunk once spilled */
+#define MESSAGE_SYNC_CHUNK (16 * 1024 * 1024)	/* kernel copy, then writeback */
 #define MESSAGE_DT_MAX	   1000		/* Delivered-To values kept (Postfix) */
 #define MESSAGE_DT_LEN	   1000		/* bytes kept of one value */
 #define MESSAGE_SENDER_LEN 1000		/* bytes kept of the From_ sender */
@@ -52,7 +55,8 @@ enum { HS_BOL, HS_NAME, HS_SKIP, HS_BLANK, HS_VALUE, HS_DONE };
 struct spool {
 	struct message *msg;
 	const char *tmpdir;
-	char	*buf;		/* MESSAGE_MEM_MAX bytes */
+	char	*buf;		/* cap bytes */
+	size_t	cap;		/* MESSAGE_MEM_MAX; MESSAGE_SPOOL_BUF in a file */
 	size_t	len;		/* bytes in buf */
 	int	cr_last;	/* buf[len - 1] is a CR the next LF folds */
 	size_t	scanned;	/* buf[0..scanned) seen by the header scan */
@@ -277,6 +281,8 @@ spool_flush(struct spool *sp, struct dstatus *why)
 	struct message *msg = sp->msg;
 	size_t	n = sp->len - (size_t)sp->cr_last;
 
+	char	*nb;
+
 	if (msg->fd < 0 && (msg->fd = spool_tmpfile(sp->tmpdir, why)) < 0)
 		return (-1);
 	if (spool_write_all(msg->fd, sp->buf, n) < 0) {
@@ -290,6 +296,12 @@ spool_flush(struct spool *sp, struct dstatus *why)
 		sp->buf[0] = '\r';
 	sp->len -= n;
 	sp->scanned = 0;
+	/* A message this big: read and write it in larger chunks. */
+	if (sp->cap < MESSAGE_SPOOL_BUF &&
+	    (nb = realloc(sp->buf, MESSAGE_SPOOL_BUF)) != NULL) {
+		sp->buf = nb;
+		sp->cap = MESSAGE_SPOOL_BUF;
+	}
 	return (0);
 }
 
@@ -316,9 +328,8 @@ spool_chunk(struct spool *sp, size_t n, struct dstatus *why)
 		return (-1);
 	}
 	sp->scanned = settled;
-	/* Room for the next read: flush at 64 KiB, spill when memory is full */
-	if (n > 0 && (sp->msg->fd >= 0 ? sp->len >= MESSAGE_BUF :
-	    sp->len == MESSAGE_MEM_MAX))
+	/* Room for the next read: spill to the file (or write) when full. */
+	if (n > 0 && sp->len == sp->cap)
 		return (spool_flush(sp, why));
 	return (0);
 }
@@ -367,12 +378,13 @@ message_spool(int fd, const char *tmpdir, struct dstatus *why)
 		status_set(why, "4.3.0", "out of memory");
 		goto fail;
 	}
+	sp->cap = MESSAGE_MEM_MAX;
 	msg->fd = -1;
 	sp->msg = msg;
 	/* An empty $TMPDIR means unset, not the root directory. */
 	sp->tmpdir = tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
 	do {
-		n = read(fd, sp->buf + sp->len, MESSAGE_MEM_MAX - sp->len);
+		n = read(fd, sp->buf + sp->len, sp->cap - sp->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -464,4 +476,57 @@ message_read(const struct message *msg, void *buf, size_t len, off_t off)
 			return (-1);
 	}
 	return ((ssize_t)got);
+}
+
+/* errno from copy_file_range/sendfile: the kernel cannot, not a failure. */
+static int
+message_kernel_declined(int err)
+{
+	return (err == EXDEV || err == EINVAL || err == EOPNOTSUPP ||
+	    err == ENOSYS || err == EBADF || err == ETXTBSY);
+}
+
+off_t
+message_copy_kernel(const struct message *msg, int fd, off_t off)
+{
+	off_t	start = off, in, pos;
+	size_t	n;
+	ssize_t	r;
+	int	use_sendfile = 0;
+
+	if (msg->fd < 0)
+		return (0);
+	pos = lseek(fd, 0, SEEK_CUR);
+	while (off < msg->size) {
+		in = off;
+		n = msg->size - off < MESSAGE_SYNC_CHUNK ?
+		    (size_t)(msg->size - off) : MESSAGE_SYNC_CHUNK;
+		if (!use_sendfile)
+			r = copy_file_range(msg->fd, &in, fd, NULL, n, 0);
+		else
+			r = sendfile(fd, msg->fd, &in, n);
+		if (r > 0) {
+			/*
+			 * Start writing this piece to disk now, while the
+			 * next is copied: the caller's fsync then waits for
+			 * less.  Only a hint; failures show at the fsync.
+			 */
+			if (pos >= 0 && (off_t)n == r)
+				(void)sync_file_range(fd, pos, r,
+				    SYNC_FILE_RANGE_WRITE);
+			pos = pos >= 0 ? pos + r : pos;
+			off += r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			break;		/* the spool file shrank: caller sees */
+		if (!message_kernel_declined(errno))
+			return (-1);
+		if (use_sendfile)
+			break;
+		use_sendfile = 1;	/* e.g. across file systems */
+	}
+	return (off - start);
 }

@@ -33,6 +33,7 @@
 #include "address.h"
 #include "log.h"
 #include "map.h"
+#include "map_db.h"
 #include "status.h"
 
 #define VMAP_NOTFOUND	1
@@ -40,6 +41,7 @@
 
 /* What one build writes to. */
 struct vmap_build {
+	const struct map_db_lib *lib;
 	DB	*db;
 	const char *tmp;
 	struct dstatus *why;
@@ -87,7 +89,7 @@ vmap_put(const char *key, const char *value, void *ctx)
 	v.size = (u_int32_t)strlen(value) + 1;
 	if ((r = b->db->put(b->db, NULL, &k, &v, DB_NOOVERWRITE)) != 0) {
 		status_set(b->why, "4.3.5", "write %s: key \"%s\": %s", b->tmp,
-		    key, db_strerror(r));
+		    key, b->lib->errstr(r));
 		return (-1);
 	}
 	return (0);
@@ -107,18 +109,22 @@ static int
 vmap_fill(struct map *src, DBTYPE type, const char *tmp, int fd,
     struct dstatus *why)
 {
-	struct vmap_build b = { NULL, tmp, why };
+	struct vmap_build b = { NULL, NULL, tmp, why };
 	int	r;
 
-	if ((r = db_create(&b.db, NULL, 0)) != 0) {
-		status_set(why, "4.3.5", "create %s: %s", tmp, db_strerror(r));
+	if ((b.lib = map_db_lib_load(why)) == NULL)
+		return (-1);
+	if ((r = b.lib->create(&b.db, NULL, 0)) != 0) {
+		status_set(why, "4.3.5", "create %s: %s", tmp,
+		    b.lib->errstr(r));
 		return (-1);
 	}
 	b.db->set_errcall(b.db, vmap_db_quiet);
 	/* A hash table is built fast only with a cache of its size. */
 	(void)b.db->set_cachesize(b.db, 0, VMAP_BUILD_CACHE, 0);
 	if ((r = b.db->open(b.db, NULL, tmp, NULL, type, DB_CREATE, 0)) != 0) {
-		status_set(why, "4.3.5", "create %s: %s", tmp, db_strerror(r));
+		status_set(why, "4.3.5", "create %s: %s", tmp,
+		    b.lib->errstr(r));
 		b.db->close(b.db, 0);
 		return (-1);
 	}
@@ -128,7 +134,8 @@ vmap_fill(struct map *src, DBTYPE type, const char *tmp, int fd,
 	}
 	/* close() writes every cached page; fsync makes them durable. */
 	if ((r = b.db->close(b.db, 0)) != 0) {
-		status_set(why, "4.3.5", "write %s: %s", tmp, db_strerror(r));
+		status_set(why, "4.3.5", "write %s: %s", tmp,
+		    b.lib->errstr(r));
 		return (-1);
 	}
 	if (fsync(fd) < 0) {

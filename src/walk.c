@@ -170,21 +170,17 @@ walk_open_n(int basefd, const char *relpath, size_t len, int create,
 {
 	char	comp[NAME_MAX + 1];
 	size_t	pos = 0, n;
-	int	dfd, next;
+	int	dfd = basefd, next;
 
-	if ((dfd = openat(basefd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
-		status_errno(why, errno, "4.2.0",
-		    "cannot open virtual_mailbox_base");
-		return (-1);
-	}
+	/* basefd stays the caller's: never closed, never returned. */
 	while (pos < len) {
 		for (n = 0; pos + n < len && relpath[pos + n] != '/'; n++)
 			;
 		if (n >= sizeof(comp) || (n == 2 && relpath[pos] == '.' &&
 		    relpath[pos + 1] == '.')) {
 			/* Callers pass checked paths; this is a backstop. */
-			close(dfd);
+			if (dfd != basefd)
+				close(dfd);
 			status_set(why, "4.3.5", "bad mailbox path %.*s",
 			    (int)len, relpath);
 			return (-1);
@@ -193,13 +189,17 @@ walk_open_n(int basefd, const char *relpath, size_t len, int create,
 		comp[n] = '\0';
 		next = n == 0 ? dfd : walk_step(dfd, comp, create, relpath,
 		    (int)(pos + n), why);
-		if (next != dfd)
+		if (next != dfd && dfd != basefd)
 			close(dfd);
 		if (next < 0)
 			return (-1);
 		dfd = next;
 		pos += n + 1;	/* and the '/' */
 	}
+	if (dfd == basefd && (dfd = openat(basefd, ".", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) < 0)
+		status_errno(why, errno, "4.2.0",
+		    "cannot open virtual_mailbox_base");
 	return (dfd);
 }
 
@@ -208,6 +208,13 @@ walk_open_dir(int basefd, const char *relpath, int create,
     struct dstatus *why)
 {
 	return (walk_open_n(basefd, relpath, strlen(relpath), create, why));
+}
+
+int
+walk_open_child(int dfd, const char *comp, int create, const char *path,
+    struct dstatus *why)
+{
+	return (walk_step(dfd, comp, create, path, (int)strlen(path), why));
 }
 
 int

@@ -88,16 +88,46 @@ kernel_lock_freed_while_waiting(int use_flock)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * With a long deliver_lock_delay the back-off is still capped at a few
+ * tens of ms: a lock freed after 1.3 s is taken soon after, not at the
+ * next doubled wait (2.56 s with waits doubling up to the delay).
+ */
+static void
+kernel_lock_noticed_soon(int use_flock)
+{
+	const struct lock_policy pol = {20, 5000, 500};
+	struct dstatus why;
+	int	release, fd, rc;
+	double	t0;
+	pid_t	pid;
+
+	pid = hold_lock(use_flock, 1300, &release);
+	fd = openat(dirfd_, "mbox", O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	t0 = now();
+	rc = use_flock ? lock_flock(fd, &pol, &why) :
+	    lock_fcntl(fd, &pol, &why);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_double_gt(now() - t0, 1.0);
+	ck_assert_double_lt(now() - t0, 1.9);
+	close(fd);
+	close(release);
+	waitpid(pid, NULL, 0);
+}
+
 START_TEST(test_fcntl)
 {
 	kernel_lock_busy_then_free(0);
 	kernel_lock_freed_while_waiting(0);
+	kernel_lock_noticed_soon(0);
 }
 END_TEST
 
 START_TEST(test_flock)
 {
 	kernel_lock_busy_then_free(1);
+	kernel_lock_noticed_soon(1);
 	kernel_lock_freed_while_waiting(1);
 }
 END_TEST

@@ -816,6 +816,91 @@ START_TEST(t_write_quote_boundary)
 }
 END_TEST
 
+/*
+ * The same at the 1 MiB input chunks of message_write(): a "From " line
+ * starting at and around the first chunk boundary (a line start there
+ * cannot be judged until the next chunk), newlines just before it.
+ */
+START_TEST(t_write_quote_chunk)
+{
+	const size_t M1 = 1024 * 1024, n = 3 * M1 + 12345;
+	struct message_out out = { NULL, "X: y\n", 1, 0, 0, 0 };
+	size_t	pos, wlen, qlen, glen, i;
+	char	*in = malloc(n), *want = malloc(n + 1), *q = malloc(2 * n + 8);
+	char	*got;
+	struct message *msg;
+	int	fd;
+	off_t	r;
+
+	for (pos = M1 - 7; pos <= M1 + 2; pos++) {
+		for (i = 0; i < n; i++)
+			in[i] = i % 61 == 60 ? '\n' : 'm';
+		for (i = pos - 6; i < pos; i++)
+			in[i] = '\n';	/* empty lines up to the From_ */
+		memcpy(in + pos, "From y\n", 7);
+		wlen = ref_norm(in, n, want);
+		memcpy(q, "X: y\n", 5);
+		qlen = 5 + ref_quote(want, wlen, q + 5);
+		msg = spool_buf(in, n);
+		fd = write_out(msg, &out, 0, &r);
+		got = file_bytes(fd, &glen);
+		ck_assert_int_eq(r, (off_t)qlen);
+		ck_assert_uint_eq(glen, qlen);
+		ck_assert_msg(memcmp(got, q, qlen) == 0, "pos %zu", pos);
+		close(fd);
+		message_free(msg);
+		free(got);
+	}
+	free(in), free(want), free(q);
+}
+END_TEST
+
+/*
+ * Without quoting a spooled body is copied by the kernel where it can:
+ * to a regular file (copy_file_range), to an O_APPEND file (declined:
+ * the read/write path), to a memfd (tmpfs); the bytes are the same.
+ */
+START_TEST(t_write_kernel_copy)
+{
+	const size_t n = 5 * 1024 * 1024 + 77;
+	struct message_out out = { NULL, "X: y\n", 0, 0, 0, 0 };
+	char	*in = malloc(n), *want = malloc(n + 6), *got, *dir, *path;
+	size_t	i, wlen, glen;
+	struct message *msg;
+	int	fd, k;
+	off_t	r;
+
+	for (i = 0; i < n; i++)
+		in[i] = i % 73 == 72 ? '\n' : (char)('a' + i % 26);
+	memcpy(want, "X: y\n", 5);
+	wlen = 5 + ref_norm(in, n, want + 5);
+	msg = spool_buf(in, n);
+	dir = tu_mkdtemp();
+	ck_assert_int_ge(asprintf(&path, "%s/out", dir), 0);
+	for (k = 0; k < 3; k++) {
+		if (k == 2)
+			fd = memfd_create("out", 0);
+		else
+			fd = open(path, O_RDWR | O_CREAT | O_TRUNC |
+			    (k == 1 ? O_APPEND : 0), 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "old\n", 4), 4);
+		r = message_write(msg, fd, &out);
+		ck_assert_int_eq(r, (off_t)wlen);
+		got = file_bytes(fd, &glen);
+		ck_assert_uint_eq(glen, wlen + 4);
+		ck_assert_msg(memcmp(got, "old\n", 4) == 0 &&
+		    memcmp(got + 4, want, wlen) == 0, "target %d", k);
+		free(got);
+		close(fd);
+	}
+	message_free(msg);
+	unlink(path);
+	tu_rmtree(dir);
+	free(dir), free(path), free(in), free(want);
+}
+END_TEST
+
 START_TEST(t_write_quote_random)
 {
 	size_t	n = 2000000, wlen, qlen, glen;
@@ -1123,6 +1208,8 @@ message_suite(void)
 	tcase_add_test(tc, t_write_quote);
 	tcase_add_loop_test(tc, t_write_quote_boundary, 0, 2);
 	tcase_add_test(tc, t_write_quote_random);
+	tcase_add_test(tc, t_write_quote_chunk);
+	tcase_add_test(tc, t_write_kernel_copy);
 	tcase_add_test(tc, t_write_empty);
 	tcase_add_loop_test(tc, t_write_limit, 0, 2);
 	tcase_add_test(tc, t_write_limit_quoted);

@@ -402,10 +402,10 @@ START_TEST(test_reconnect)
 	    "idle_interval = 0\n", opt), 0);
 	m = open_live(dir, extra);
 	found(m, "user@example.com", "example.com/user/");
-	id = mysql_thread_id(m->db);
+	id = m->lib->thread_id(m->db);
 	sleep(3);
 	found(m, "user@example.com", "example.com/user/");
-	ck_assert_uint_ne(id, mysql_thread_id(m->db));
+	ck_assert_uint_ne(id, m->lib->thread_id(m->db));
 	map_mysql_ops.close(&m->map);
 	free(extra);
 	free(opt);
@@ -422,12 +422,12 @@ START_TEST(test_idle_interval)
 
 	m = open_live(dir, "idle_interval = 1s\n");
 	found(m, "user@example.com", "example.com/user/");
-	id = mysql_thread_id(m->db);
+	id = m->lib->thread_id(m->db);
 	found(m, "user@example.com", "example.com/user/");
-	ck_assert_uint_eq(id, mysql_thread_id(m->db));	/* reused */
+	ck_assert_uint_eq(id, m->lib->thread_id(m->db));	/* reused */
 	sleep(2);
 	found(m, "user@example.com", "example.com/user/");
-	ck_assert_uint_ne(id, mysql_thread_id(m->db));	/* closed, new */
+	ck_assert_uint_ne(id, m->lib->thread_id(m->db));	/* closed, new */
 	map_mysql_ops.close(&m->map);
 	tu_rmtree(dir);
 	free(dir);

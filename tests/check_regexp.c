@@ -4,6 +4,9 @@
  * (file, flags, key) -> (result, value, warning) cases, the limits, and
  * thousands of random and mutated files that must neither crash nor leak.
  */
+#include <ctype.h>
+#include <regex.h>
+
 #include "check_util.h"
 #include "log.h"
 #include "map.h"
@@ -348,6 +351,225 @@ START_TEST(test_repeat_lookups)
 }
 END_TEST
 
+/*
+ * The prefilter and lazy compilation against always compiling: each
+ * pattern (with its flags) and key must give what regcomp + regexec
+ * give, through "/pat/flags" and through "!/pat/flags".
+ */
+static const struct {
+	const char *pat;
+	const char *flags;
+} rx_tricky[] = {
+	{"^r0001@example\\.com$", ""}, {"example\\.com", "x"},
+	{"a\\.b", ""}, {"a.b", ""}, {"a\\\\b", ""}, {"a\\/b", ""},
+	{"[a|b]c", ""}, {"[a|b]c", "x"}, {"[]a]b", ""}, {"[^ab]c", ""},
+	{"[[:alpha:]]x", ""}, {"(ab)?c", ""}, {"\\(ab\\)*c", "x"},
+	{"(ab)+c", ""}, {"a{0}b", ""}, {"a\\{0\\}b", "x"}, {"a{2}b", ""},
+	{"ab?c", ""}, {"ab*c", ""}, {"ab+c", ""}, {"ab+c", "x"},
+	{"ab\\+c", "x"}, {"ab\\?c", "x"}, {"ab\\?c", ""}, {"ab*c", "x"},
+	{"a|bc", ""}, {"a\\|bc", "x"}, {"a\\|bc", ""}, {"(a|b)cd", ""},
+	{"^abc", ""}, {"abc$", ""}, {"a^bc", "x"}, {"ab$c", "x"},
+	{"^ABC$", ""}, {"^ABC$", "i"}, {"^abc$", "i"}, {"AbC", "i"},
+	{"^b", "m"}, {"^B$", "mi"}, {"x\\wy", ""}, {"\\<ab", ""},
+	{"(a)\\1b", ""}, {"*ab", "x"}, {"a**b", ""}, {"\\{ab", ""},
+	{"a{,2}bc", ""}, {"ab)c", ""}, {"+ab", "x"}, {".*@example\\.org$", ""},
+	{"^[a-z]+@d\\.x$", ""}, {"k@d", ""}, {"K@D", "i"}, {"@", ""},
+	{"", ""}, {"a\\$b", ""}, {"a\\^b", "x"}, {"a-b_c%d", ""},
+};
+
+static const char *const rx_keys[] = {
+	"", "a", "b", "c", "ab", "abc", "ABC", "AbC", "bc", "cd", "acd",
+	"ac", "abbc", "aac", "a.b", "axb", "a\\b", "a/b", "ac", "]bc",
+	"xc", "|c", "r0001@example.com", "R0001@EXAMPLE.COM", "x@example.org",
+	"user@d.x", "k@d", "K@D", "a\nb", "a\nB", "xay", "x_y", "a-b_c%d",
+	"a$b", "a^b", "a^bc", "ab$c", "ab)c", "+ab", "*ab", "{ab", "aab",
+	"a{,2}bc", "bcabc", "ab+c", "ab?c", "example.com", "EXAMPLEXCOM",
+};
+
+/* What regcomp + regexec say for pattern p with flags f on key. */
+static int
+rx_oracle(const char *p, const char *f, const char *key)
+{
+	int	cflags = REG_EXTENDED | REG_ICASE, e;
+	regex_t	re;
+
+	for (; *f != '\0'; f++)
+		cflags ^= *f == 'i' ? REG_ICASE : *f == 'x' ? REG_EXTENDED :
+		    REG_NEWLINE;
+	if (regcomp(&re, p, cflags) != 0)
+		return (-1);
+	e = regexec(&re, key, 0, NULL, 0);
+	regfree(&re);
+	return (e == 0);
+}
+
+START_TEST(test_prefilter_tricky)
+{
+	struct dstatus why;
+	struct map *pos, *neg;
+	char	*dir = tu_mkdtemp(), *text, *path, *value;
+	const char *p = rx_tricky[_i].pat, *f = rx_tricky[_i].flags;
+	size_t	k;
+	int	want;
+
+	/* '"' is a delimiter that no pattern here contains. */
+	ck_assert_int_ge(asprintf(&text, "\"%s\"%s yes\n", p, f), 0);
+	path = tu_write(dir, "pos", text);
+	ck_assert_ptr_nonnull(pos = map_regexp_ops.open(path, 0, &why));
+	free(path);
+	free(text);
+	ck_assert_int_ge(asprintf(&text, "!\"%s\"%s no\n", p, f), 0);
+	path = tu_write(dir, "neg", text);
+	ck_assert_ptr_nonnull(neg = map_regexp_ops.open(path, 0, &why));
+	for (k = 0; k < sizeof(rx_keys) / sizeof(rx_keys[0]); k++) {
+		want = rx_oracle(p, f, rx_keys[k]);
+		if (want < 0)
+			break;		/* does not compile: rule skipped */
+		ck_assert_msg((int)map_regexp_ops.lookup(pos, rx_keys[k],
+		    &value, &why) == (want ? F : N), "/%s/%s on \"%s\": want "
+		    "%d", p, f, rx_keys[k], want);
+		free(value);
+		ck_assert_msg((int)map_regexp_ops.lookup(neg, rx_keys[k],
+		    &value, &why) == (want ? N : F), "!/%s/%s on \"%s\": want "
+		    "%d", p, f, rx_keys[k], !want);
+		free(value);
+	}
+	map_regexp_ops.close(pos);
+	map_regexp_ops.close(neg);
+	free(path);
+	free(text);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* The literal and the simple-subset verdict for some patterns. */
+START_TEST(test_scan)
+{
+	static const struct {
+		const char *pat;
+		int	cflags;
+		const char *lit;
+		int	simple;
+	} t[] = {
+		{"^r0001@example\\.com$", REG_EXTENDED | REG_ICASE,
+		    "r0001@example.com", 1},
+		{"ABC", REG_EXTENDED | REG_ICASE, "abc", 1},
+		{"ABC", REG_EXTENDED, "ABC", 1},
+		{"(ab)?c", REG_EXTENDED, "c", 0},
+		{"\\(ab\\)*cd", 0, "cd", 0},
+		{"a|bcd", REG_EXTENDED, "", 0},
+		{"abc\\|d", 0, "", 0},
+		{"abc|d", 0, "abc", 0},		/* BRE: '|' is literal */
+		{"[a|b]cd", REG_EXTENDED, "cd", 0},
+		{"xy*z", REG_EXTENDED, "x", 1},
+		{"xy+", REG_EXTENDED, "x", 1},
+		{"xy+", 0, "xy", 0},		/* BRE: '+' is literal */
+		{"xy\\+", 0, "x", 1},		/* GNU BRE: "\+" repeats */
+		{"a{0}bc", REG_EXTENDED, "bc", 0},
+		{"a\\{0\\}bc", 0, "bc", 0},
+		{"a.b*", REG_EXTENDED, "a", 1},
+		{".*", REG_EXTENDED, "", 1},
+		{"a\\wbc", REG_EXTENDED, "bc", 0},
+		{"a^b", REG_EXTENDED, "a", 0},
+		{"ab$", REG_EXTENDED, "ab", 1},
+		{"a(", REG_EXTENDED, "a", 0},
+		{"ab)", REG_EXTENDED, "", 0},
+		{"a[bc", REG_EXTENDED, "a", 0},
+		{"a**", REG_EXTENDED, "", 0},
+	};
+	char	lit[65];
+	size_t	i, n;
+	int	simple;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = map_regexp_scan(t[i].pat, t[i].cflags, lit, sizeof(lit),
+		    &simple);
+		ck_assert_msg(strcmp(lit, t[i].lit) == 0 && n == strlen(lit),
+		    "%s: literal \"%s\", want \"%s\"", t[i].pat, lit, t[i].lit);
+		ck_assert_msg(simple == t[i].simple, "%s: simple %d",
+		    t[i].pat, simple);
+	}
+}
+END_TEST
+
+/* xorshift32 for the random patterns below. */
+static unsigned int rx_pseed = 20261206;
+
+static unsigned int
+rx_prand(void)
+{
+	rx_pseed ^= rx_pseed << 13;
+	rx_pseed ^= rx_pseed >> 17;
+	rx_pseed ^= rx_pseed << 5;
+	return (rx_pseed);
+}
+
+/*
+ * Random patterns of regex tokens, random flags: a simple pattern must
+ * compile without groups, and a key that matches must contain the
+ * literal (keys are random or built around the literal).
+ */
+START_TEST(test_prefilter_random)
+{
+	static const char *const tok[] = {
+		"a", "b", "A", "ab", "\\.", ".", "*", "+", "?", "{", "}",
+		"{0}", "{1,2}", "\\{", "\\}", "(", ")", "\\(", "\\)", "|",
+		"\\|", "[", "]", "[a|b]", "[^a]", "[]a]", "[[:alpha:]]", "^",
+		"$", "\\", "\\1", "\\w", "\\<", "@", "-", "\\*", "\\+", "\\?",
+		"\\[", "\\$", "\\/", "k", "\n", " ",
+	};
+	static const char alpha[] = "abABk.@x-/|*+?{}()[]\\^$ 1\n";
+	char	pat[160], lit[65], key[40];
+	size_t	len, j, q;
+	int	i, n, k, cflags, simple, e;
+	regex_t	re;
+
+	for (i = 0; i < 20000; i++) {
+		pat[0] = '\0';
+		for (n = (int)(rx_prand() % 10); n > 0; n--)
+			strcat(pat, tok[rx_prand() % (sizeof(tok) /
+			    sizeof(tok[0]))]);
+		cflags = (rx_prand() & 1 ? REG_EXTENDED : 0) |
+		    (rx_prand() & 1 ? REG_ICASE : 0) |
+		    (rx_prand() % 4 == 0 ? REG_NEWLINE : 0);
+		len = map_regexp_scan(pat, cflags, lit, sizeof(lit), &simple);
+		e = regcomp(&re, pat, cflags);
+		if (simple)
+			ck_assert_msg(e == 0 && re.re_nsub == 0, "simple "
+			    "\"%s\" (%d) does not compile clean", pat, cflags);
+		if (e != 0)
+			continue;
+		for (k = 0; k < 20; k++) {
+			q = 0;
+			if (k % 4 == 0 && len > 0) {
+				key[q++] = alpha[rx_prand() % (sizeof(alpha) -
+				    1)];
+				for (j = 0; j < len && q < sizeof(key) - 1; j++)
+					key[q++] = (char)(rx_prand() & 1 ?
+					    toupper((unsigned char)lit[j]) :
+					    lit[j]);
+			} else
+				for (j = rx_prand() % 10; j > 0; j--)
+					key[q++] = alpha[rx_prand() %
+					    (sizeof(alpha) - 1)];
+			key[q] = '\0';
+			if (len == 0 || regexec(&re, key, 0, NULL, 0) != 0)
+				continue;
+			for (j = 0; key[j] != '\0'; j++)
+				if ((cflags & REG_ICASE ? strncasecmp(key + j,
+				    lit, len) : strncmp(key + j, lit, len)) ==
+				    0)
+					break;
+			ck_assert_msg(key[j] != '\0', "\"%s\" (%d) matched "
+			    "\"%s\" without its literal \"%s\"", pat, cflags,
+			    key, lit);
+		}
+		regfree(&re);
+	}
+}
+END_TEST
+
 /* xorshift32: the same files on every run, whatever the libc. */
 static unsigned int rx_seed = 20261122;
 
@@ -465,6 +687,10 @@ rx_suite(void)
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_many_rules_and_nesting);
 	tcase_add_test(tc, test_repeat_lookups);
+	tcase_add_loop_test(tc, test_prefilter_tricky, 0,
+	    (int)(sizeof(rx_tricky) / sizeof(rx_tricky[0])));
+	tcase_add_test(tc, test_scan);
+	tcase_add_test(tc, test_prefilter_random);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tf, test_fuzz_random);
 	tcase_add_test(tf, test_fuzz_mutated);

@@ -362,6 +362,44 @@ else
 	fail "restart server a"
 fi
 
+echo "-- the client library cannot be loaded"
+# libmariadb.so.3 is loaded with dlopen() when a mysql: map is opened.
+# LD_LIBRARY_PATH puts another file of that name first: one that is not
+# a library at all (dlopen fails), and a library that lacks the client
+# functions (dlsym fails).  Either way mail defers, never bounces.
+mkdir -p "$T_DIR/lib-broken" "$T_DIR/lib-stub"
+echo 'not a shared object' >"$T_DIR/lib-broken/libmariadb.so.3"
+echo 'int vdeliver_test_stub;' >"$T_DIR/stub.c"
+${CC:-cc} -shared -fPIC -Wl,-soname,libmariadb.so.3 \
+    -o "$T_DIR/lib-stub/libmariadb.so.3" "$T_DIR/stub.c" ||
+    fail "build the stub library"
+{
+	echo "virtual_mailbox_base = $B"
+	echo "virtual_mailbox_maps = static:alice/Maildir/"
+	echo "virtual_uid_maps = static:5001"
+	echo "virtual_gid_maps = static:5001"
+	echo "maillog_file = $T_DIR/maillog"
+} >"$T_DIR/vd-static.conf"
+for l in broken stub; do
+	n0=$(ls "$B/alice/Maildir/new" | wc -l)
+	export LD_LIBRARY_PATH="$T_DIR/lib-$l"
+	vd -r alice@example.org
+	expect_status "$l client library: defer" 75 4.3.5
+	assert_match "$l client library: said so" \
+	    "cannot load the MySQL client library \(libmariadb\.so\.3\)" \
+	    "$ERR1"
+	assert_eq "$l client library: one stderr line" 1 \
+	    "$(wc -l <"$T_DIR/.err" | tr -d ' ')"
+	assert_eq "$l client library: nothing delivered" "$n0" \
+	    "$(ls "$B/alice/Maildir/new" | wc -l)"
+	"$VMAP" -q alice@example.org "mysql:$T_DIR/mailbox.cf" \
+	    >/dev/null 2>"$T_DIR/vmap.err"
+	assert_eq "$l client library: vmap -q exit 75" 75 "$?"
+	run_vd -c "$T_DIR/vd-static.conf" -r alice@example.org <"$T_DIR/msg"
+	expect_status "$l client library: static maps never load it" 0
+	unset LD_LIBRARY_PATH
+done
+
 echo "-- unit checks against the live server"
 if [ -x "$BUILD_DIR/check_mysql" ]; then
 	if VDELIVER_TEST_MYSQL_SOCK=$SA \

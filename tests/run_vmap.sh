@@ -238,4 +238,24 @@ assert_match "unknown type: message" "unsupported dictionary type: nosuch" "$ERR
 run_vmap -c /dev/null -q info@example.com hash:"$M"
 assert_eq "-c accepted" 0 "$RC"
 
+# --- Berkeley DB is loaded when needed ---------------------------------------
+# libdb-5.3.so is loaded with dlopen() by the first hash:/btree: map.  A file
+# of that name that is not a library, put first with LD_LIBRARY_PATH: the
+# query and the build fail with exit 75 and say why; other maps never load it.
+mkdir -p "$T_DIR/badlib"
+echo 'not a shared object' >"$T_DIR/badlib/libdb-5.3.so"
+export LD_LIBRARY_PATH="$T_DIR/badlib"
+run_vmap -q info@example.com hash:"$M"
+assert_eq "unloadable libdb: query exit" 75 "$RC"
+assert_match "unloadable libdb: message" \
+	"cannot load the Berkeley DB library \(libdb-5\.3\.so\)" "$ERR"
+run_vmap hash:"$M"
+assert_eq "unloadable libdb: build exit" 75 "$RC"
+assert_match "unloadable libdb: build message" "Berkeley DB library" "$ERR"
+run_vmap -q info@example.com texthash:"$M"
+assert_eq "unloadable libdb: texthash still answers" 0 "$RC"
+unset LD_LIBRARY_PATH
+run_vmap -q info@example.com hash:"$M"
+assert_eq "libdb back: query answers" 0 "$RC"
+
 t_end
