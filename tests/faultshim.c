@@ -17,7 +17,8 @@
  *                "short bytes path pid" per shortened write
  *   FAULT_SHORT  N: write() moves at most N bytes per call (no error)
  *
- * Kinds: write, pwrite, pread, fsync (regular files), dirfsync (directories),
+ * Kinds: write (also writev, copy_file_range, sendfile), pwrite, pread,
+ * fsync (regular files), dirfsync (directories),
  * fdatasync, close (the descriptor is closed all the same, as Linux
  * does), ftruncate, fallocate, fstat, open (any openat/open), creat (only with
  * O_CREAT), mkdir, unlink, link (linkat/link), rename (renameat/rename),
@@ -43,6 +44,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define MAX_RULES	16
@@ -339,6 +341,76 @@ write(int fd, const void *buf, size_t len)
 	}
 	return (fn(fd, buf, len));
 }
+
+/* short_len FD LEN : LEN, or FAULT_SHORT's bound for a file below a prefix */
+static size_t
+short_len(int fd, size_t len)
+{
+	char	path[PATH_MAX], n[32];
+
+	if (short_max > 0 && len > (size_t)short_max &&
+	    fd_path(fd, path, sizeof(path)) == 0 && under(path)) {
+		snprintf(n, sizeof(n), "%ld", short_max);
+		log_line("short", n, path);
+		len = (size_t)short_max;
+	}
+	return (len);
+}
+
+/* writev, copy_file_range and sendfile are "write" calls too. */
+ssize_t
+writev(int fd, const struct iovec *iov, int cnt)
+{
+	static ssize_t (*fn)(int, const struct iovec *, int);
+	struct iovec v[64];
+	size_t	total = 0, max;
+	int	e, i;
+
+	if (fn == NULL)
+		fn = real("writev");
+	if ((e = fd_fault("write", fd)) != 0)
+		FAIL_WITH(e);
+	for (i = 0; i < cnt; i++)
+		total += iov[i].iov_len;
+	if (cnt > 64 || (max = short_len(fd, total)) == total)
+		return (fn(fd, iov, cnt));
+	for (i = 0; i < cnt && max > 0; i++) {
+		v[i] = iov[i];
+		if (v[i].iov_len > max)
+			v[i].iov_len = max;
+		max -= v[i].iov_len;
+	}
+	return (fn(fd, v, i));
+}
+
+ssize_t
+copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t len,
+    unsigned int flags)
+{
+	static ssize_t (*fn)(int, off_t *, int, off_t *, size_t, unsigned int);
+	int	e;
+
+	if (fn == NULL)
+		fn = real("copy_file_range");
+	if ((e = fd_fault("write", out)) != 0)
+		FAIL_WITH(e);
+	return (fn(in, inoff, out, outoff, short_len(out, len), flags));
+}
+
+ssize_t
+sendfile(int out, int in, off_t *inoff, size_t len)
+{
+	static ssize_t (*fn)(int, int, off_t *, size_t);
+	int	e;
+
+	if (fn == NULL)
+		fn = real("sendfile");
+	if ((e = fd_fault("write", out)) != 0)
+		FAIL_WITH(e);
+	return (fn(out, in, inoff, short_len(out, len)));
+}
+
+ssize_t sendfile64(int, int, off_t *, size_t) __attribute__((alias("sendfile")));
 
 ssize_t
 pwrite(int fd, const void *buf, size_t len, off_t off)
