@@ -9,6 +9,11 @@
  * removed (its sender remembered), CRLF becomes LF (a bare CR and NUL
  * bytes are kept), a missing final newline is added, and the Delivered-To
  * values of the top header block are collected for the loop check.
+ * Standard input that is a regular file needing none of that but the
+ * From_ line removed and the final newline added (no CR at all, more than
+ * MESSAGE_MEM_MAX bytes) is not copied: it is scanned once and then read
+ * in place, at the offsets of that scan (a file that has shrunk since
+ * gives short reads, which the writers turn into EIO).
  * Reads use pread-style offsets, so forked children never share a file
  * position.
  */
@@ -39,8 +44,8 @@ ssize_t	message_read(const struct message *msg, void *buf, size_t len,
 	    off_t off);
 /*
  * Copy the message from offset off to the end to fd, at its file
- * position, inside the kernel: copy_file_range(2) from the spool file,
- * else sendfile(2).  Returns the bytes copied: fewer (even 0) when the
+ * position, inside the kernel: copy_file_range(2) from the spool file
+ * (or standard input read in place), else sendfile(2).  Returns the bytes copied: fewer (even 0) when the
  * kernel cannot do it for these files (an in-memory message, an O_APPEND
  * or cross-device target, an old kernel), and the caller copies the rest
  * itself; -1 with errno on a real error (ENOSPC, EDQUOT, EFBIG, EIO, ...).

@@ -12,6 +12,11 @@
  * NUL) is kept, and an empty input stays empty.  The spool file is only
  * read with pread(), so forked children share no file position.
  *
+ * Standard input that is a regular file is only scanned (spool_inplace_fd):
+ * if it holds no CR, the message is that file from the end of its From_
+ * line, plus the final LF if missing (message_read() supplies it); any CR
+ * and it is read again from the start and spooled.
+ *
  * Spooling reads straight into the message buffer and normalises in place:
  * folding CRLF only shrinks the data, so the output never overtakes the
  * input, and the common case (no CR at all) copies nothing.
@@ -25,6 +30,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 
 #include "message.h"
 #include "status.h"
@@ -40,7 +46,9 @@ static const char message_dt_name[] = "delivered-to:";
 
 struct message {
 	char	*mem;		/* the whole message, or NULL: in fd */
-	int	fd;		/* unlinked spool file, or -1 */
+	int	fd;		/* spool file, or stdin read in place, or -1 */
+	off_t	base;		/* where the message starts in fd */
+	off_t	flen;		/* bytes of it in fd; the rest is the LF added */
 	off_t	size;
 	char	*sender;	/* From_ line sender, NULL: no From_ line */
 	char	**dt;		/* Delivered-To values, top header block */
@@ -69,6 +77,9 @@ struct spool {
 	size_t	npos;		/* bytes of the field name matched */
 	char	val[MESSAGE_DT_LEN + 1];
 	size_t	vlen;
+	int	inplace;	/* stdin is a regular file: only scan it */
+	int	retry;		/* in place is not possible: spool after all */
+	off_t	removed;	/* bytes of the From_ line (in place) */
 };
 
 /*
@@ -283,9 +294,12 @@ spool_flush(struct spool *sp, struct dstatus *why)
 
 	char	*nb;
 
-	if (msg->fd < 0 && (msg->fd = spool_tmpfile(sp->tmpdir, why)) < 0)
+	if (sp->inplace)
+		;	/* the bytes are in stdin already, at the same place */
+	else if (msg->fd < 0 &&
+	    (msg->fd = spool_tmpfile(sp->tmpdir, why)) < 0)
 		return (-1);
-	if (spool_write_all(msg->fd, sp->buf, n) < 0) {
+	else if (spool_write_all(msg->fd, sp->buf, n) < 0) {
 		spool_fail(why, errno, "error writing temporary file", NULL);
 		return (-1);
 	}
@@ -313,15 +327,26 @@ spool_flush(struct spool *sp, struct dstatus *why)
 static int
 spool_chunk(struct spool *sp, size_t n, struct dstatus *why)
 {
-	size_t	settled;
+	size_t	settled, before;
+	int	more;
 
+	/* In place, any CR would need folding: spool the message instead. */
+	if (sp->inplace && memchr(sp->buf + sp->len, '\r', n) != NULL) {
+		sp->retry = 1;
+		return (-1);
+	}
 	if (n > 0)
 		spool_fold(sp, n);
 	else
 		sp->cr_last = 0;
 	settled = sp->len - (size_t)sp->cr_last;
-	if (sp->from < FROM_DONE && spool_from(sp, settled, n == 0))
-		return (0);
+	if (sp->from < FROM_DONE) {
+		before = sp->len;
+		more = spool_from(sp, settled, n == 0);
+		sp->removed += (off_t)(before - sp->len);
+		if (more)
+			return (0);
+	}
 	settled = sp->len - (size_t)sp->cr_last;
 	if (spool_scan(sp, sp->buf + sp->scanned, sp->buf + settled) < 0) {
 		status_set(why, "4.3.0", "out of memory");
@@ -354,9 +379,21 @@ spool_end(struct spool *sp, struct dstatus *why)
 		status_set(why, "4.3.0", "out of memory");
 		return (-1);
 	}
+	msg->size = sp->flushed + (off_t)sp->len;
+	msg->flen = msg->size;
+	if (sp->inplace && sp->flushed > 0) {
+		/* Read in place: the added LF (if any) is not in the file. */
+		if (last != '\n')
+			msg->flen--;
+		msg->base += sp->removed;
+		return (0);
+	}
+	if (sp->inplace) {
+		close(msg->fd);		/* small enough to keep in memory */
+		msg->fd = -1;
+	}
 	if (msg->fd >= 0 && sp->len > 0 && spool_flush(sp, why) < 0)
 		return (-1);
-	msg->size = sp->flushed + (off_t)sp->len;
 	if (msg->fd < 0) {
 		msg->mem = sp->buf;
 		sp->buf = NULL;
@@ -364,44 +401,113 @@ spool_end(struct spool *sp, struct dstatus *why)
 	return (0);
 }
 
-struct message *
-message_spool(int fd, const char *tmpdir, struct dstatus *why)
+/*
+ * Standard input that is a regular file is read in place: one pass scans
+ * it (From_ line, Delivered-To, no CR) without writing a spool file, and
+ * the copies later read it at its offsets.  The message is the bytes seen
+ * by that pass; if the file shrinks afterwards a copy comes up short and
+ * fails, never a partial message.  Returns the descriptor (a duplicate,
+ * closed with the message) and sets *start, or -1: spool as usual.
+ */
+static int
+spool_inplace_fd(int fd, off_t *start)
 {
-	struct spool *sp;
-	struct message *msg;
+	struct stat st;
+	int	dfd;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (*start = lseek(fd, 0, SEEK_CUR)) < 0 ||
+	    st.st_size - *start <= MESSAGE_MEM_MAX)
+		return (-1);
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return (-1);
+	return (dfd);
+}
+
+/* One pass over fd: spooled, or only scanned when sp->inplace. */
+static int
+spool_run(struct spool *sp, int fd, struct dstatus *why)
+{
 	ssize_t	n;
 
-	sp = calloc(1, sizeof(*sp));
-	msg = calloc(1, sizeof(*msg));
-	if (sp == NULL || msg == NULL ||
-	    (sp->buf = malloc(MESSAGE_MEM_MAX)) == NULL) {
-		status_set(why, "4.3.0", "out of memory");
-		goto fail;
-	}
-	sp->cap = MESSAGE_MEM_MAX;
-	msg->fd = -1;
-	sp->msg = msg;
-	/* An empty $TMPDIR means unset, not the root directory. */
-	sp->tmpdir = tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
 	do {
 		n = read(fd, sp->buf + sp->len, sp->cap - sp->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			spool_fail(why, errno, "error reading message", NULL);
-			goto fail;
+			return (-1);
 		}
 		if (spool_chunk(sp, (size_t)n, why) < 0)
-			goto fail;
+			return (-1);
 	} while (n != 0);
-	if (spool_end(sp, why) < 0)
+	return (spool_end(sp, why));
+}
+
+static struct message *
+spool_new(struct spool *sp, const char *tmpdir, struct dstatus *why)
+{
+	struct message *msg;
+
+	memset(sp, 0, sizeof(*sp));
+	if ((msg = calloc(1, sizeof(*msg))) == NULL ||
+	    (sp->buf = malloc(MESSAGE_MEM_MAX)) == NULL) {
+		free(msg);
+		status_set(why, "4.3.0", "out of memory");
+		return (NULL);
+	}
+	sp->cap = MESSAGE_MEM_MAX;
+	msg->fd = -1;
+	sp->msg = msg;
+	/* An empty $TMPDIR means unset, not the root directory. */
+	sp->tmpdir = tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
+	return (msg);
+}
+
+struct message *
+message_spool(int fd, const char *tmpdir, struct dstatus *why)
+{
+	struct spool *sp;
+	struct message *msg = NULL;
+	off_t	start;
+	int	dfd, rc;
+
+	if ((sp = malloc(sizeof(*sp))) == NULL) {
+		status_set(why, "4.3.0", "out of memory");
+		return (NULL);
+	}
+	if ((dfd = spool_inplace_fd(fd, &start)) >= 0) {
+		if ((msg = spool_new(sp, tmpdir, why)) == NULL) {
+			close(dfd);
+			goto fail;
+		}
+		msg->fd = dfd;
+		msg->base = start;
+		sp->inplace = 1;
+		rc = spool_run(sp, fd, why);
+		if (rc == 0)
+			goto done;
+		if (!sp->retry)
+			goto fail;
+		/* A CR somewhere: from the start again, through a spool. */
+		free(sp->buf);
+		message_free(msg);
+		msg = NULL;
+		if (lseek(fd, start, SEEK_SET) < 0) {
+			spool_fail(why, errno, "error reading message", NULL);
+			goto fail1;
+		}
+	}
+	if ((msg = spool_new(sp, tmpdir, why)) == NULL ||
+	    spool_run(sp, fd, why) < 0)
 		goto fail;
+done:
 	free(sp->buf);
 	free(sp);
 	return (msg);
 fail:
-	if (sp != NULL)
-		free(sp->buf);
+	free(sp->buf);
+fail1:
 	free(sp);
 	message_free(msg);
 	return (NULL);
@@ -450,7 +556,7 @@ message_has_delivered_to(const struct message *msg, const char *addr)
 ssize_t
 message_read(const struct message *msg, void *buf, size_t len, off_t off)
 {
-	size_t	got = 0;
+	size_t	got = 0, flen;
 	ssize_t	r = 0;
 
 	if (off < 0) {
@@ -465,16 +571,22 @@ message_read(const struct message *msg, void *buf, size_t len, off_t off)
 		memcpy(buf, msg->mem + off, len);
 		return ((ssize_t)len);
 	}
-	while (got < len) {
-		r = pread(msg->fd, (char *)buf + got, len - got,
-		    off + (off_t)got);
+	/* In place, the final LF added is not in the file: fill it in. */
+	flen = off < msg->flen ? (size_t)(msg->flen - off) : 0;
+	if (flen > len)
+		flen = len;
+	while (got < flen) {
+		r = pread(msg->fd, (char *)buf + got, flen - got,
+		    msg->base + off + (off_t)got);
 		if (r > 0)
 			got += (size_t)r;
 		else if (r == 0)
-			break;		/* the spool file shrank: short read */
+			return ((ssize_t)got);	/* the file shrank: short */
 		else if (errno != EINTR)
 			return (-1);
 	}
+	if (got < len)
+		((char *)buf)[got++] = '\n';
 	return ((ssize_t)got);
 }
 
@@ -497,10 +609,10 @@ message_copy_kernel(const struct message *msg, int fd, off_t off)
 	if (msg->fd < 0)
 		return (0);
 	pos = lseek(fd, 0, SEEK_CUR);
-	while (off < msg->size) {
-		in = off;
-		n = msg->size - off < MESSAGE_SYNC_CHUNK ?
-		    (size_t)(msg->size - off) : MESSAGE_SYNC_CHUNK;
+	while (off < msg->flen) {
+		in = msg->base + off;
+		n = msg->flen - off < MESSAGE_SYNC_CHUNK ?
+		    (size_t)(msg->flen - off) : MESSAGE_SYNC_CHUNK;
 		if (!use_sendfile)
 			r = copy_file_range(msg->fd, &in, fd, NULL, n, 0);
 		else
@@ -521,7 +633,7 @@ message_copy_kernel(const struct message *msg, int fd, off_t off)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0)
-			break;		/* the spool file shrank: caller sees */
+			break;		/* the file shrank: the caller sees */
 		if (!message_kernel_declined(errno))
 			return (-1);
 		if (use_sendfile)

@@ -525,6 +525,224 @@ START_TEST(t_dt_deep)
 END_TEST
 
 /* The spool file: unlinked in tmpdir, needed only when memory is full. */
+/* How many descriptors of this process are files in dir. */
+static int
+fds_in(const char *dir)
+{
+	char	fdpath[64], link[512];
+	int	fd, found = 0;
+	ssize_t	n;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		n = readlink(fdpath, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = '\0', strncmp(link, dir,
+		    strlen(dir)) == 0))
+			found++;
+	}
+	return (found);
+}
+
+/*
+ * A regular file of pre junk bytes, then in (n bytes), positioned at in;
+ * the path in *path (in dir).
+ */
+static int
+input_file(const char *dir, const char *in, size_t n, size_t pre)
+{
+	char	*path, *junk = calloc(1, pre + 1);
+	int	fd;
+
+	ck_assert_int_ge(asprintf(&path, "%s/in", dir), 0);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(write(fd, junk, pre), (ssize_t)pre);
+	ck_assert_int_eq(write(fd, in, n), (ssize_t)n);
+	ck_assert_int_eq(lseek(fd, (off_t)pre, SEEK_SET), (off_t)pre);
+	free(junk), free(path);
+	return (fd);
+}
+
+/* A big LF-only message: no CR, some "From " lines, maybe a final LF. */
+static char *
+lf_msg(size_t n, int final_lf)
+{
+	char	*b = malloc(n);
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		b[i] = i % 61 == 60 ? '\n' : (char)('a' + i % 26);
+	for (i = 1000; i + 6 < n; i += 99991)
+		memcpy(b + i, "\nFrom ", 6);
+	memcpy(b, "Subject: x\n\n", 13);
+	b[n - 1] = final_lf ? '\n' : 'z';
+	return (b);
+}
+
+/* Both copies (quoted and kernel) of msg must be exactly want. */
+static void
+expect_copies(const struct message *msg, const char *want, size_t wlen,
+    const char *dir)
+{
+	struct message_out out = { NULL, "X: y\n", 0, 0, 0, 0 };
+	char	*path, *got, *q = malloc(2 * wlen + 16);
+	size_t	glen, qlen;
+	int	fd;
+
+	expect(msg, want, wlen);
+	ck_assert_int_ge(asprintf(&path, "%s/out", dir), 0);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(message_write(msg, fd, &out), (off_t)wlen + 5);
+	got = file_bytes(fd, &glen);
+	ck_assert_uint_eq(glen, wlen + 5);
+	ck_assert_msg(memcmp(got, "X: y\n", 5) == 0 &&
+	    memcmp(got + 5, want, wlen) == 0, "kernel copy differs");
+	free(got);
+	close(fd);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	out.quote_from = 1;
+	qlen = ref_quote(want, wlen, q);
+	ck_assert_int_eq(message_write(msg, fd, &out), (off_t)qlen + 5);
+	got = file_bytes(fd, &glen);
+	ck_assert_msg(glen == qlen + 5 && memcmp(got + 5, q, qlen) == 0,
+	    "quoted copy differs");
+	free(got);
+	close(fd);
+	unlink(path);
+	free(path), free(q);
+}
+
+/*
+ * Standard input that is a regular file is read in place: no spool file,
+ * the message starts at the file position (after a From_ line), the final
+ * LF is added; loop 0/1: without/with a From_ line, 2: no final LF.
+ */
+START_TEST(t_inplace)
+{
+	static const char from[] = "From sender@x  Thu Jan  1 00:00:00 2026\n";
+	size_t	n = 3 * 1024 * 1024 + 5, fl = _i == 1 ? sizeof(from) - 1 : 0;
+	char	*body = lf_msg(n, _i != 2), *in = malloc(n + fl);
+	char	*want = malloc(n + 1), *dir = tu_mkdtemp();
+	struct dstatus why;
+	struct message *msg;
+	size_t	wlen;
+	int	fd;
+
+	memcpy(in, from, fl);
+	memcpy(in + fl, body, n);
+	fd = input_file(dir, in, n + fl, 4097);
+	wlen = ref_norm(body, n, want);
+	ck_assert_uint_eq(wlen, n + (_i == 2));
+	msg = message_spool(fd, dir, &why);
+	ck_assert_msg(msg != NULL, "%s %s", why.dsn, why.text);
+	/* Only the input itself (stdin's duplicate): no spool file. */
+	ck_assert_int_eq(fds_in(dir), 2);
+	if (_i == 1)
+		ck_assert_str_eq(message_envelope_sender(msg), "sender@x");
+	else
+		ck_assert_ptr_null(message_envelope_sender(msg));
+	expect_copies(msg, want, wlen, dir);
+	message_free(msg);
+	ck_assert_int_eq(fds_in(dir), 1);
+	close(fd);
+	tu_rmtree(dir);
+	free(dir), free(body), free(in), free(want);
+}
+END_TEST
+
+/* A CR anywhere (here past 1 MB): spooled and folded after all. */
+START_TEST(t_inplace_crlf)
+{
+	size_t	n = 2 * 1024 * 1024, wlen, at = 1024 * 1024 + 7;
+	char	*in = lf_msg(n, 1), *want = malloc(n + 1), *dir = tu_mkdtemp();
+	struct dstatus why;
+	struct message *msg;
+	int	fd;
+
+	memcpy(in + at, "\r\n", 2);
+	in[at + 100] = '\r';	/* a bare one */
+	fd = input_file(dir, in, n, 0);
+	wlen = ref_norm(in, n, want);
+	ck_assert_uint_eq(wlen, n - 1);
+	msg = message_spool(fd, dir, &why);
+	ck_assert_msg(msg != NULL, "%s %s", why.dsn, why.text);
+	ck_assert_int_eq(fds_in(dir), 2);	/* input and spool file */
+	expect_copies(msg, want, wlen, dir);
+	message_free(msg);
+	close(fd);
+	tu_rmtree(dir);
+	free(dir), free(in), free(want);
+}
+END_TEST
+
+/* The loop check sees the Delivered-To lines of a file read in place. */
+START_TEST(t_inplace_dt)
+{
+	static const char head[] = "From s@x  date\nX: 1\n"
+	    "Delivered-To:  One@Example.COM \nDelivered-To:\ttwo@x\n\n"
+	    "Delivered-To: body@x\n";
+	size_t	n = 1024 * 1024, hl = sizeof(head) - 1;
+	char	*in = lf_msg(n, 1), *dir = tu_mkdtemp();
+	struct dstatus why;
+	struct message *msg;
+	int	fd;
+
+	memcpy(in, head, hl);
+	fd = input_file(dir, in, n, 0);
+	msg = message_spool(fd, dir, &why);
+	ck_assert_msg(msg != NULL, "%s %s", why.dsn, why.text);
+	ck_assert_int_eq(message_size(msg), (off_t)(n - 15));
+	ck_assert_int_eq(message_has_delivered_to(msg, "one@example.com"), 1);
+	ck_assert_int_eq(message_has_delivered_to(msg, "two@x"), 1);
+	ck_assert_int_eq(message_has_delivered_to(msg, "body@x"), 0);
+	message_free(msg);
+	close(fd);
+	tu_rmtree(dir);
+	free(dir), free(in);
+}
+END_TEST
+
+/*
+ * The file changes after the scan: shrunk, every copy fails (EIO), none
+ * is short; grown, the copies hold the bytes scanned, no more.
+ */
+START_TEST(t_inplace_changed)
+{
+	struct message_out out = { NULL, "X: y\n", 0, 0, 0, 0 };
+	size_t	n = 3 * 1024 * 1024, i;
+	char	*in = lf_msg(n, 1), *dir = tu_mkdtemp(), *path;
+	struct dstatus why;
+	struct message *msg;
+	int	fd, o;
+
+	ck_assert_int_ge(asprintf(&path, "%s/out", dir), 0);
+	fd = input_file(dir, in, n, 0);
+	msg = message_spool(fd, dir, &why);
+	ck_assert_msg(msg != NULL, "%s %s", why.dsn, why.text);
+	ck_assert_int_eq(write(fd, "more\n", 5), 5);	/* grown */
+	expect_copies(msg, in, n, dir);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(ftruncate(fd, (off_t)(i == 0 ? n - 1 :
+		    i == 1 ? n / 2 : 0)), 0);
+		for (out.quote_from = 0; out.quote_from < 2; out.quote_from++) {
+			o = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+			ck_assert_int_ge(o, 0);
+			errno = 0;
+			ck_assert_int_eq(message_write(msg, o, &out), -1);
+			ck_assert_int_eq(errno, EIO);
+			close(o);
+		}
+	}
+	message_free(msg);
+	close(fd);
+	unlink(path);
+	tu_rmtree(dir);
+	free(dir), free(in), free(path);
+}
+END_TEST
+
 START_TEST(t_spool_tmpdir)
 {
 	char	*dir = tu_mkdtemp(), *big = malloc(300000), link[512];
@@ -536,6 +754,7 @@ START_TEST(t_spool_tmpdir)
 
 	for (n = 0; n < 300000; n++)
 		big[n] = n % 100 == 99 ? '\n' : 'b';
+	big[5] = '\r';		/* a regular file, but not read in place */
 	ck_assert_int_eq(write(in, big, 300000), 300000);
 	ck_assert_int_eq(lseek(in, 0, SEEK_SET), 0);
 	msg = message_spool(in, dir, &why);
@@ -1196,6 +1415,10 @@ message_suite(void)
 	tc = tcase_create("spool");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, t_spool_tmpdir);
+	tcase_add_loop_test(tc, t_inplace, 0, 3);
+	tcase_add_test(tc, t_inplace_crlf);
+	tcase_add_test(tc, t_inplace_dt);
+	tcase_add_test(tc, t_inplace_changed);
 	tcase_add_test(tc, t_spool_read_error);
 	tcase_add_test(tc, t_spool_buffered);
 	tcase_add_test(tc, t_spool_eintr);

@@ -152,6 +152,15 @@ vd_user() {
 }
 
 vd() { run_vd -c "$T_DIR/vd.conf" "$@"; }
+
+# piped FILE : $T_DIR/fifo, a named pipe that a background cat feeds with
+# FILE, for "... <"$T_DIR/fifo"; wait": standard input that is a pipe,
+# so spooled (a regular file is read in place), with the caller's $RC.
+piped() {
+	rm -f "$T_DIR/fifo"
+	mkfifo "$T_DIR/fifo" || exit 1
+	cat "$1" >"$T_DIR/fifo" 2>/dev/null &
+}
 vd_as() { _who=$1; shift; run_vd_as "$_who" -c "$T_DIR/vd.conf" "$@"; }
 
 # tree_sig DIR : names, types, modes, owners and file checksums below DIR

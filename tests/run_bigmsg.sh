@@ -4,6 +4,8 @@
 # need From_ quoting, to a maildir and to an mbox: content verified by
 # size and checksum, peak RSS measured (bound: 8 MB, not for the sanitizer
 # build).  The default virtual_mailbox_limit (51200000) bounces it cleanly.
+# Then the same message with LF line ends, a From_ line and no final
+# newline, from a regular file (read in place) and from a pipe.
 . "$(dirname "$0")/lib.sh"
 t_begin bigmsg
 need_root
@@ -159,5 +161,44 @@ expect_status "100 MB maildir from a pipe" 0 2.0.0
 f=$(ls "$md/new"/* 2>/dev/null | head -n 1)
 assert_eq "100 MB from a pipe: checksum" "$exp_md" \
     "$([ -n "$f" ] && md5sum <"$f" | cut -d' ' -f1)"
+
+
+# --- LF only, a leading From_ line, no final newline: standard input that
+# is a regular file is read in place (no spool); from a pipe it is spooled.
+# Both byte-exact, both within the same RSS bound.
+{ printf 'From someone@x  Thu Jan  1 00:00:00 2026\n'; tr -d '\r' <"$T_DIR/big"; } \
+    >"$T_DIR/lf"
+rm -f "$T_DIR/big"
+body() { tail -n +2 "$T_DIR/lf"; echo; }	# From_ line gone, LF added
+exp_md=$({ printf '%s' "$HDR_MD"; body; } | md5sum | cut -d' ' -f1)
+exp_mb=$({ printf '%s' "$HDR_MB"; body | sed 's/^From />From /'; echo; } |
+    md5sum | cut -d' ' -f1)
+for how in file pipe; do
+	rm -f "$md/new"/* "$mbox"
+	for r in big bigmb; do
+		if [ $how = file ]; then
+			/usr/bin/time -f %M -o "$T_DIR/rss" "$VDELIVER" \
+			    -c "$T_DIR/vd.conf" -o virtual_mailbox_limit=0 \
+			    -f s@x -r $r@example.com <"$T_DIR/lf" \
+			    >"$T_DIR/.out" 2>"$T_DIR/.err"
+		else
+			cat "$T_DIR/lf" | /usr/bin/time -f %M -o "$T_DIR/rss" \
+			    "$VDELIVER" -c "$T_DIR/vd.conf" \
+			    -o virtual_mailbox_limit=0 -f s@x -r $r@example.com \
+			    >"$T_DIR/.out" 2>"$T_DIR/.err"
+		fi
+		RC=$?; ERR=$(cat "$T_DIR/.err"); ERR1=$(head -n 1 "$T_DIR/.err")
+		expect_status "100 MB LF-only $r from a $how" 0 2.0.0
+		rss_check "100 MB LF-only $r from a $how"
+	done
+	f=$(ls "$md/new"/* 2>/dev/null | head -n 1)
+	assert_eq "100 MB LF-only maildir from a $how: checksum" "$exp_md" \
+	    "$([ -n "$f" ] && md5sum <"$f" | cut -d' ' -f1)"
+	assert_match "100 MB LF-only mbox from a $how: From_ line" \
+	    "^From s@x$FROM_DATE_RE" "$(head -n 1 "$mbox")"
+	assert_eq "100 MB LF-only mbox from a $how: checksum" "$exp_mb" \
+	    "$(tail -n +2 "$mbox" | md5sum | cut -d' ' -f1)"
+done
+rm -f "$md/new"/* "$T_DIR/lf"
 
 t_end

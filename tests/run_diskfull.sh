@@ -235,7 +235,9 @@ if mount_tmpfs "$SP" size=64k,mode=1777; then
 	vd -f s@x -r sp@example.com -r spd@example.com <"$T_DIR/small"
 	expect_status "spool: setup" 0 2.0.0
 	tree_sig "$B" >"$T_DIR/sig.before"
-	TMPDIR=$SP vd -f s@x -r sp@example.com -r spd@example.com <"$T_DIR/k300"
+	piped "$T_DIR/k300"	# from a file it is read in place, not spooled
+	TMPDIR=$SP vd -f s@x -r sp@example.com -r spd@example.com <"$T_DIR/fifo"
+	wait
 	expect_status "spool on a 64 KB TMPDIR, 300 KB message" 75 4.3.0
 	assert_match "spool full: reason is the temporary file" 'temporary file' "$ERR1"
 	assert_match "spool full: No space left" 'No space left' "$ERR1"
@@ -250,13 +252,19 @@ if mount_tmpfs "$SP" size=64k,mode=1777; then
 	_i=0
 	while [ $_i -lt 10 ] && touch "$SP/i$_i" 2>/dev/null; do _i=$((_i + 1)); done
 	tree_sig "$B" >"$T_DIR/sig.before"
-	TMPDIR=$SP vd -f s@x -r sp@example.com <"$T_DIR/k300"
+	piped "$T_DIR/k300"
+	TMPDIR=$SP vd -f s@x -r sp@example.com <"$T_DIR/fifo"
+	wait
 	expect_status "spool: TMPDIR out of inodes" 75 4.3.0
 	tree_sig "$B" >"$T_DIR/sig.after"
 	assert_files_equal "spool out of inodes: no mailbox touched" \
 	    "$T_DIR/sig.before" "$T_DIR/sig.after"
+	TMPDIR=$SP vd -f s@x -r sp@example.com <"$T_DIR/k300"
+	expect_status "spool: TMPDIR out of inodes, a regular file read in place" 0 2.0.0
 	rm -f "$SP"/i*
-	TMPDIR=$SP vd -f s@x -r sp@example.com -r spd@example.com <"$T_DIR/k300"
+	piped "$T_DIR/k300"
+	TMPDIR=$SP vd -f s@x -r sp@example.com -r spd@example.com <"$T_DIR/fifo"
+	wait
 	expect_status "spool: TMPDIR usable again, 300 KB delivered" 0 2.0.0
 	assert_eq "spool: nothing left in TMPDIR after delivery" 0 "$(count_files "$SP")"
 else
@@ -319,13 +327,25 @@ Subject: old
 	fi
 	# the spool file hits the limit: that is vdeliver's own file, not the
 	# mailbox: defer, never bounce
+	# (from a pipe: a regular file is read in place, without a spool file)
 	tree_sig "$B" >"$T_DIR/sig.before"
+	piped "$T_DIR/k300"
 	sh -c 'ulimit -f 200 && exec "$@"' sh "$VDELIVER" -c "$T_DIR/vd.conf" -f s@x \
-	    -r fbd@example.com <"$T_DIR/k300" >"$T_DIR/.out" 2>"$T_DIR/.err"
+	    -r fbd@example.com <"$T_DIR/fifo" >"$T_DIR/.out" 2>"$T_DIR/.err"
 	RC=$?; ERR=$(cat "$T_DIR/.err"); ERR1=$(head -n 1 "$T_DIR/.err")
+	wait
 	expect_status "ulimit -f: spool file over the limit defers" 75 4.3.0
 	tree_sig "$B" >"$T_DIR/sig.after"
 	assert_files_equal "ulimit -f: spool over the limit: nothing written" \
+	    "$T_DIR/sig.before" "$T_DIR/sig.after"
+	# the same message from a regular file, read in place: no spool file,
+	# so it is the maildir file that crosses the limit: bounce, as above
+	sh -c 'ulimit -f 200 && exec "$@"' sh "$VDELIVER" -c "$T_DIR/vd.conf" -f s@x \
+	    -r fbd@example.com <"$T_DIR/k300" >"$T_DIR/.out" 2>"$T_DIR/.err"
+	RC=$?; ERR=$(cat "$T_DIR/.err"); ERR1=$(head -n 1 "$T_DIR/.err")
+	expect_status "ulimit -f: read in place, maildir file crosses it" 73 5.2.2
+	tree_sig "$B" >"$T_DIR/sig.after"
+	assert_files_equal "ulimit -f: read in place: nothing written" \
 	    "$T_DIR/sig.before" "$T_DIR/sig.after"
 	;;
 esac

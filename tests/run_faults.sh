@@ -267,20 +267,36 @@ if [ "$HAVE_SHIM" = yes ]; then
 	    "$( { [ -e "$MB.vdeliver-journal" ] || [ -L "$MB.vdeliver-journal" ]; } && echo yes || echo no)"
 	cp "$T_DIR/mb.before" "$MB"
 
-	# --- the spool (TMPDIR): the message is read back with pread()
+	# --- the spool (TMPDIR): the message is read back with pread().  A
+	# regular file on standard input is read in place, not spooled: the
+	# spool cases are fed through a pipe.
 	SP=$T_DIR/spool
 	mkdir -p "$SP"; chmod 1777 "$SP"
 	export TMPDIR="$SP"
+	piped "$T_DIR/big"
 	mbox_case "spool pread EIO after 64 KiB copied" pread:EIO:1 "$SP" 75 4.3.0 \
-	    "$T_DIR/big"
+	    "$T_DIR/fifo"
+	wait
+	piped "$T_DIR/big"
 	md_case "spool pread EIO after 64 KiB copied" pread:EIO:1 "$SP" 75 4.3.0 \
+	    "$T_DIR/fifo"
+	wait
+	# read in place: a read error on standard input's file defers too
+	mbox_case "stdin read in place: pread EIO" pread:EIO "$T_DIR/big" 75 4.3.0 \
 	    "$T_DIR/big"
+	md_case "stdin read in place: pread EIO" pread:EIO "$T_DIR/big" 75 4.3.0 \
+	    "$T_DIR/big"
+	assert_eq "stdin read in place: nothing in TMPDIR" 0 "$(count_files "$SP")"
 	tree_sig "$B" >"$T_DIR/sig.before"
+	piped "$T_DIR/big"
 	vdf write:EIO:1 "$SP" -f s@x -r mb@example.com -r md@example.com \
-	    <"$T_DIR/big"
+	    <"$T_DIR/fifo"
+	wait
 	expect_status "spool write EIO" 75 4.3.0
 	fired "spool write EIO"
-	vdf write:EDQUOT:1 "$SP" -f s@x -r mb@example.com <"$T_DIR/big"
+	piped "$T_DIR/big"
+	vdf write:EDQUOT:1 "$SP" -f s@x -r mb@example.com <"$T_DIR/fifo"
+	wait
 	expect_status "spool write EDQUOT defers (not the mailbox)" 75 4.3.0
 	fired "spool write EDQUOT"
 	tree_sig "$B" >"$T_DIR/sig.after"
@@ -288,7 +304,9 @@ if [ "$HAVE_SHIM" = yes ]; then
 	    "$T_DIR/sig.before" "$T_DIR/sig.after"
 	assert_eq "spool write errors: nothing left in TMPDIR" 0 "$(count_files "$SP")"
 	cp "$MB" "$T_DIR/mb.before"
-	vdf open:EOPNOTSUPP "$SP" -f s@x -r mb@example.com <"$T_DIR/big"
+	piped "$T_DIR/big"
+	vdf open:EOPNOTSUPP "$SP" -f s@x -r mb@example.com <"$T_DIR/fifo"
+	wait
 	expect_status "spool without O_TMPFILE: mkstemp fallback" 0 2.0.0
 	fired "spool without O_TMPFILE"
 	appended_ok "spool without O_TMPFILE" "$MB" "$T_DIR/mb.before" mb@example.com \
