@@ -39,6 +39,11 @@ void	message_free(struct message *msg);
 const char *message_envelope_sender(const struct message *msg);
 /* Size of the normalised message in bytes. */
 off_t	message_size(const struct message *msg);
+/*
+ * Lines of the normalised message that begin with "From " (the first one
+ * included): the ">" that mbox quoting adds, counted while spooling.
+ */
+off_t	message_from_lines(const struct message *msg);
 /* Copy up to len bytes from offset off; returns bytes, 0 at end, -1. */
 ssize_t	message_read(const struct message *msg, void *buf, size_t len,
 	    off_t off);

@@ -36,8 +36,6 @@
 #include "status.h"
 #include "walk.h"
 
-#define MBOX_SCAN_BUF	(1024 * 1024)
-
 #define MBOX_OPEN_FLAGS	(O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
 			 O_NOCTTY)
 
@@ -185,55 +183,16 @@ mbox_lock(int fd, const struct vconfig *vc, const struct lock_policy *pol,
 }
 
 /*
- * How many lines of msg message_write() will quote: those that begin with
- * "From ", the first line included.  Chunks are judged up to 4 bytes
- * short of their end (unless last), so that a line start there is judged
- * in the next chunk, which begins at it.
+ * Bytes the append will add: From_ line, headers, quoted body, "\n".
+ * The lines to quote were counted while the message was spooled (or
+ * scanned in place), so the message is not read an extra time here.
  */
-static off_t
-mbox_quotes(const struct message *msg)
-{
-	off_t	off = 0, size = message_size(msg), count = 0;
-	char	*buf, *s, *hit, *end;
-	ssize_t	n;
-	size_t	judge, bsize;
-	int	bol = 1;
-
-	bsize = size < MBOX_SCAN_BUF ? (size_t)size + 1 : MBOX_SCAN_BUF;
-	if ((buf = malloc(bsize)) == NULL)
-		return (-1);
-	while (off < size) {
-		n = message_read(msg, buf, bsize, off);
-		if (n <= 0 || (n < 5 && off + n < size)) {
-			count = -1;	/* the spool file shrank */
-			break;
-		}
-		judge = off + n < size ? (size_t)n - 4 : (size_t)n;
-		end = buf + judge;
-		if (bol && n >= 5 && memcmp(buf, "From ", 5) == 0)
-			count++;
-		/* Line starts before end with five bytes to look at. */
-		for (s = buf; (hit = memmem(s, (size_t)(buf + n - s),
-		    "\nFrom ", 6)) != NULL && hit + 1 < end; s = hit + 1)
-			count++;
-		bol = buf[judge - 1] == '\n';
-		off += (off_t)judge;
-	}
-	free(buf);
-	return (count);
-}
-
-/* Bytes the append will add: From_ line, headers, quoted body, "\n". */
 static off_t
 mbox_copy_size(const struct message *msg, const char *from,
     const char *headers)
 {
-	off_t	quotes;
-
-	if ((quotes = mbox_quotes(msg)) < 0)
-		return (-1);
 	return ((off_t)strlen(from) + (off_t)strlen(headers) +
-	    message_size(msg) + quotes + 1);
+	    message_size(msg) + message_from_lines(msg) + 1);
 }
 
 /*
@@ -307,12 +266,12 @@ mbox_append(int fd, struct journal *jr, const struct delivery *dl,
 	int	err;
 
 	if ((from = malloc(fromsz)) == NULL ||
-	    message_from_line(from, fromsz, dl->sender, time(NULL)) < 0 ||
-	    (len = mbox_copy_size(msg, from, headers)) < 0) {
+	    message_from_line(from, fromsz, dl->sender, time(NULL)) < 0) {
 		free(from);
 		status_set(why, "4.3.0", "cannot prepare the message copy");
 		return (-1);
 	}
+	len = mbox_copy_size(msg, from, headers);
 	if (journal_begin(jr, fd, len, vc->stale_lock_time, &start,
 	    why) < 0) {
 		free(from);

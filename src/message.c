@@ -53,6 +53,7 @@ struct message {
 	char	*sender;	/* From_ line sender, NULL: no From_ line */
 	char	**dt;		/* Delivered-To values, top header block */
 	size_t	ndt;
+	off_t	quotes;		/* lines that begin "From " (mbox quoting) */
 };
 
 /* The From_ line: undecided, inside (before/in/after the sender), gone. */
@@ -80,6 +81,8 @@ struct spool {
 	int	inplace;	/* stdin is a regular file: only scan it */
 	int	retry;		/* in place is not possible: spool after all */
 	off_t	removed;	/* bytes of the From_ line (in place) */
+	char	qtail[5];	/* the last bytes counted (a "\nFrom " cut) */
+	size_t	qlen;
 };
 
 /*
@@ -257,6 +260,37 @@ spool_scan(struct spool *sp, const char *p, const char *end)
 	return (0);
 }
 
+/*
+ * Count the lines of the message that begin with "From " (what mbox
+ * quoting will prefix with ">"), over the settled bytes p[0..n) as they
+ * come: a "\nFrom " may straddle two pieces, so the last five bytes of
+ * the previous one are kept (a "\n" stands before the first line).
+ */
+static void
+spool_count_from(struct spool *sp, const char *p, size_t n)
+{
+	char	edge[10];
+	const char *s, *hit, *end = p + n;
+	size_t	h = n < 5 ? n : 5, i;
+
+	memcpy(edge, sp->qtail, sp->qlen);
+	memcpy(edge + sp->qlen, p, h);
+	for (i = 0; i < sp->qlen; i++)		/* starts before p */
+		if (i + 6 <= sp->qlen + h && memcmp(edge + i, "\nFrom ", 6) == 0)
+			sp->msg->quotes++;
+	for (s = p; (hit = memmem(s, (size_t)(end - s), "\nFrom ", 6)) != NULL;
+	    s = hit + 1)
+		sp->msg->quotes++;
+	if (n >= 5) {
+		memcpy(sp->qtail, end - 5, 5);
+		sp->qlen = 5;
+	} else {
+		i = sp->qlen + n > 5 ? sp->qlen + n - 5 : 0;
+		memmove(sp->qtail, edge + i, sp->qlen + n - i);
+		sp->qlen = sp->qlen + n - i;
+	}
+}
+
 static int
 spool_tmpfile(const char *dir, struct dstatus *why)
 {
@@ -348,6 +382,7 @@ spool_chunk(struct spool *sp, size_t n, struct dstatus *why)
 			return (0);
 	}
 	settled = sp->len - (size_t)sp->cr_last;
+	spool_count_from(sp, sp->buf + sp->scanned, settled - sp->scanned);
 	if (spool_scan(sp, sp->buf + sp->scanned, sp->buf + settled) < 0) {
 		status_set(why, "4.3.0", "out of memory");
 		return (-1);
@@ -459,6 +494,8 @@ spool_new(struct spool *sp, const char *tmpdir, struct dstatus *why)
 	sp->cap = MESSAGE_MEM_MAX;
 	msg->fd = -1;
 	sp->msg = msg;
+	sp->qtail[0] = '\n';		/* the first line is a line start */
+	sp->qlen = 1;
 	/* An empty $TMPDIR means unset, not the root directory. */
 	sp->tmpdir = tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
 	return (msg);
@@ -540,6 +577,12 @@ off_t
 message_size(const struct message *msg)
 {
 	return (msg->size);
+}
+
+off_t
+message_from_lines(const struct message *msg)
+{
+	return (msg->quotes);
 }
 
 int

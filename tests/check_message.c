@@ -124,6 +124,19 @@ ref_norm(const char *in, size_t n, char *out)
 	return (o);
 }
 
+/* Lines of a normalised message that begin with "From ". */
+static off_t
+ref_from_lines(const char *m, size_t n)
+{
+	off_t	c = 0;
+	size_t	i;
+
+	for (i = 0; i + 5 <= n; i++)
+		if ((i == 0 || m[i - 1] == '\n') && memcmp(m + i, "From ", 5) == 0)
+			c++;
+	return (c);
+}
+
 /* What message_write must produce with quoting. */
 static size_t
 ref_quote(const char *in, size_t n, char *out)
@@ -374,6 +387,46 @@ START_TEST(t_crlf_file)
 }
 END_TEST
 
+/*
+ * The "From " lines counted while spooling, with the pieces cut at every
+ * offset of a "\nFrom " (and after a From_ line, a CRLF, a bare CR).
+ */
+START_TEST(t_count_from_split)
+{
+	static const char *const ins[] = {
+		"From a\nFrom b\nxFrom c\n\nFrom \nFrom",
+		"From s@x date\r\nFrom b\r\nFrom c\rFrom d\r\n\r\nFrom ",
+		"x\nFro\nFrom\tno\n>From no\nFrom yes\n",
+	};
+	char	want[128];
+	const char *p[3];
+	size_t	len[3], n, i, j, wlen, skip;
+	struct message *msg;
+
+	for (i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+		n = strlen(ins[i]);
+		/* the reference: the leading From_ line goes, then normalise */
+		skip = strncmp(ins[i], "From ", 5) != 0 ? 0 :
+		    (size_t)(strchr(ins[i], '\n') + 1 - ins[i]);
+		wlen = ref_norm(ins[i] + skip, n - skip, want);
+		for (j = 0; j + 1 < n; j++) {
+			p[0] = ins[i];
+			len[0] = j + 1;
+			p[1] = ins[i] + j + 1;
+			len[1] = n - j - 1 > 3 ? 3 : n - j - 1;
+			p[2] = p[1] + len[1];
+			len[2] = n - j - 1 - len[1];
+			msg = spool_pieces(p, len, len[2] > 0 ? 3 : 2);
+			expect(msg, want, wlen);
+			ck_assert_msg(message_from_lines(msg) ==
+			    ref_from_lines(want, wlen), "input %zu cut %zu: "
+			    "%lld", i, j, (long long)message_from_lines(msg));
+			message_free(msg);
+		}
+	}
+}
+END_TEST
+
 /* Random content in random pieces, in memory and spilled. */
 START_TEST(t_norm_random)
 {
@@ -397,6 +450,7 @@ START_TEST(t_norm_random)
 	wlen = ref_norm(in, n, want);
 	msg = spool_pieces(p, len, np);
 	expect(msg, want, wlen);
+	ck_assert_int_eq(message_from_lines(msg), ref_from_lines(want, wlen));
 	message_free(msg);
 	free(in);
 	free(want);
@@ -591,6 +645,7 @@ expect_copies(const struct message *msg, const char *want, size_t wlen,
 	int	fd;
 
 	expect(msg, want, wlen);
+	ck_assert_int_eq(message_from_lines(msg), ref_from_lines(want, wlen));
 	ck_assert_int_ge(asprintf(&path, "%s/out", dir), 0);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
@@ -1404,6 +1459,7 @@ message_suite(void)
 	tcase_add_test(tc, t_crlf_boundaries);
 	tcase_add_test(tc, t_crlf_file);
 	tcase_add_loop_test(tc, t_norm_random, 0, 3);
+	tcase_add_test(tc, t_count_from_split);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("headers");
 	tcase_add_test(tc, t_dt_several);
