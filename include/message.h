@@ -47,15 +47,6 @@ off_t	message_from_lines(const struct message *msg);
 /* Copy up to len bytes from offset off; returns bytes, 0 at end, -1. */
 ssize_t	message_read(const struct message *msg, void *buf, size_t len,
 	    off_t off);
-/*
- * Copy the message from offset off to the end to fd, at its file
- * position, inside the kernel: copy_file_range(2) from the spool file
- * (or standard input read in place), else sendfile(2).  Returns the bytes copied: fewer (even 0) when the
- * kernel cannot do it for these files (an in-memory message, an O_APPEND
- * or cross-device target, an old kernel), and the caller copies the rest
- * itself; -1 with errno on a real error (ENOSPC, EDQUOT, EFBIG, EIO, ...).
- */
-off_t	message_copy_kernel(const struct message *msg, int fd, off_t off);
 
 /*
  * Does the top header block have a Delivered-To: whose value (first line,

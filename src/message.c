@@ -29,14 +29,12 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 
 #include "message.h"
 #include "status.h"
 
 #define MESSAGE_SPOOL_BUF  (1024 * 1024)	/* read/write chunk once spilled */
-#define MESSAGE_SYNC_CHUNK (16 * 1024 * 1024)	/* kernel copy, then writeback */
 #define MESSAGE_DT_MAX	   1000		/* Delivered-To values kept (Postfix) */
 #define MESSAGE_DT_LEN	   1000		/* bytes kept of one value */
 #define MESSAGE_SENDER_LEN 1000		/* bytes kept of the From_ sender */
@@ -631,57 +629,4 @@ message_read(const struct message *msg, void *buf, size_t len, off_t off)
 	if (got < len)
 		((char *)buf)[got++] = '\n';
 	return ((ssize_t)got);
-}
-
-/* errno from copy_file_range/sendfile: the kernel cannot, not a failure. */
-static int
-message_kernel_declined(int err)
-{
-	return (err == EXDEV || err == EINVAL || err == EOPNOTSUPP ||
-	    err == ENOSYS || err == EBADF || err == ETXTBSY);
-}
-
-off_t
-message_copy_kernel(const struct message *msg, int fd, off_t off)
-{
-	off_t	start = off, in, pos;
-	size_t	n;
-	ssize_t	r;
-	int	use_sendfile = 0;
-
-	if (msg->fd < 0)
-		return (0);
-	pos = lseek(fd, 0, SEEK_CUR);
-	while (off < msg->flen) {
-		in = msg->base + off;
-		n = msg->flen - off < MESSAGE_SYNC_CHUNK ?
-		    (size_t)(msg->flen - off) : MESSAGE_SYNC_CHUNK;
-		if (!use_sendfile)
-			r = copy_file_range(msg->fd, &in, fd, NULL, n, 0);
-		else
-			r = sendfile(fd, msg->fd, &in, n);
-		if (r > 0) {
-			/*
-			 * Start writing this piece to disk now, while the
-			 * next is copied: the caller's fsync then waits for
-			 * less.  Only a hint; failures show at the fsync.
-			 */
-			if (pos >= 0 && (off_t)n == r)
-				(void)sync_file_range(fd, pos, r,
-				    SYNC_FILE_RANGE_WRITE);
-			pos = pos >= 0 ? pos + r : pos;
-			off += r;
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			break;		/* the file shrank: the caller sees */
-		if (!message_kernel_declined(errno))
-			return (-1);
-		if (use_sendfile)
-			break;
-		use_sendfile = 1;	/* e.g. across file systems */
-	}
-	return (off - start);
 }

@@ -14,9 +14,11 @@
  * Few copies: the pieces of the output (headers, body runs between the
  * lines to quote, the ">" themselves) are gathered as an iovec and
  * written with writev(); long body runs are written from the input
- * buffer itself, only short pieces are staged.  A body that needs no
- * quoting (maildir) is copied by the kernel from the spool file
- * (message_copy_kernel()) where it can.
+ * buffer itself, only short pieces are staged.  The body goes through
+ * the buffer even when nothing needs quoting (maildir): copy_file_range()
+ * from the spool file or standard input was measured slower here (ext4,
+ * 20 and 200 MB: 10-15 % more wall time, the final fsync included) than
+ * pread() + writev() of 1 MiB pieces aligned to the file offsets.
  */
 #include <errno.h>
 #include <limits.h>
@@ -212,39 +214,20 @@ body_copy(const struct message *msg, struct wout *w, off_t off, off_t end,
 	return (0);
 }
 
-/*
- * Without quoting, let the kernel copy what it can straight from the
- * spool file: the headers go first with just enough of the body to end
- * at a MESSAGE_ALIGN boundary, so that the kernel's writes are aligned.
- * The rest (or everything, when the kernel declines) goes through ibuf.
- */
+/* The body through one input buffer, quoted or as it is. */
 static int
 body_write(const struct message *msg, struct wout *w, int quote)
 {
-	unsigned long long at;
-	off_t	off = 0, lead, size = message_size(msg);
+	off_t	size = message_size(msg);
 	size_t	bsize;
 	char	*ibuf;
-	int	rc = 0, err;
+	int	rc, err;
 
 	/* A small message gets a small buffer (no alignment needed). */
 	bsize = size < MESSAGE_WBUF ? (size_t)size + 1 : MESSAGE_WBUF;
 	if ((ibuf = malloc(bsize)) == NULL)
 		return (-1);
-	if (!quote && size > MESSAGE_WBUF) {
-		at = w->start + (unsigned long long)w->done + w->pending;
-		lead = (off_t)((MESSAGE_ALIGN - at % MESSAGE_ALIGN) %
-		    MESSAGE_ALIGN);
-		if ((rc = body_copy(msg, w, 0, lead, ibuf, bsize, 0)) == 0 && (rc = wout_flush(w)) == 0 &&
-		    (off = message_copy_kernel(msg, w->fd, lead)) < 0)
-			rc = -1;
-		if (rc == 0) {
-			w->done += off;
-			off += lead;
-		}
-	}
-	if (rc == 0)
-		rc = body_copy(msg, w, off, size, ibuf, bsize, quote);
+	rc = body_copy(msg, w, 0, size, ibuf, bsize, quote);
 	err = errno;
 	free(ibuf);
 	errno = err;

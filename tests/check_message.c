@@ -1130,9 +1130,8 @@ START_TEST(t_write_quote_chunk)
 END_TEST
 
 /*
- * Without quoting a spooled body is copied by the kernel where it can:
- * to a regular file (copy_file_range), to an O_APPEND file (declined:
- * the read/write path), to a memfd (tmpfs); the bytes are the same.
+ * Without quoting, a spooled body (5 MB) to a regular file, to an
+ * O_APPEND file, to a memfd (tmpfs): the bytes are the same.
  */
 START_TEST(t_write_kernel_copy)
 {
