@@ -30,7 +30,11 @@
 # the end unless BENCH_KEEP=1), BENCH_RESULTS (default
 # BUILD/bench-results.txt; BUILD/bench-results-smoke.txt in smoke mode),
 # BENCH_N, BENCH_RUNS, BENCH_PAR_N, BENCH_PAR_RUNS, BENCH_BIG_RUNS,
-# BENCH_LIMIT, BENCH_PAR_LIMIT, BENCH_BUDGET.  Root is needed for the
+# BENCH_LIMIT, BENCH_PAR_LIMIT, BENCH_BUDGET; BENCH_ONLY=big runs only
+# the one-message rows (no sequential or parallel rows, no MariaDB, a
+# small hash map), BENCH_BIG_SIZES their sizes in bytes (default "4096
+# 1048576 20971520 209715200"), e.g. BENCH_ONLY=big BENCH_BIG_SIZES=
+# "20971520 209715200" BENCH_BIG_RUNS=5.  Root is needed for the
 # uid switch row and to install missing peers; everything else runs as
 # nobody (65534), the unprivileged "vmail" setup of Postfix's pipe(8).
 # Servers: a private MariaDB on a UNIX socket only (tests/mysql_harness.sh),
@@ -58,7 +62,7 @@ if [ "$MODE" = smoke ]; then
 else
 	N=${BENCH_N:-1000} RUNS=${BENCH_RUNS:-5} RUNS_SLOW=3
 	PAR_N=${BENCH_PAR_N:-800} PAR_RUNS=${BENCH_PAR_RUNS:-3}
-	BIG_SIZES="4096 1048576 20971520 209715200"
+	BIG_SIZES=${BENCH_BIG_SIZES:-"4096 1048576 20971520 209715200"}
 	BIG_RUNS=${BENCH_BIG_RUNS:-3}
 	HASH_BIG=1000000 RE_RULES=1000
 	LIMIT_SEQ=${BENCH_LIMIT:-8} LIMIT_PAR=${BENCH_PAR_LIMIT:-5}
@@ -66,6 +70,10 @@ else
 	RESULTS=${BENCH_RESULTS:-$BUILD/bench-results.txt}
 fi
 [ "$RUNS_SLOW" -gt "$RUNS" ] && RUNS_SLOW=$RUNS
+ONLY=${BENCH_ONLY:-}
+case $ONLY in '' | big) ;; *)
+	echo "bench: BENCH_ONLY=$ONLY: only \"big\" is known" >&2; exit 64 ;; esac
+[ "$ONLY" = big ] && HASH_BIG=10	# no row uses the big map
 BUDGET=${BENCH_BUDGET:-840}
 B=${BENCH_DIR:-$BUILD/bench}
 case $B in *[!A-Za-z0-9_./+-]*)
@@ -202,6 +210,8 @@ drive() { env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$B/home" \
 MYSQL_NOTE=
 if [ "$MODE" = smoke ]; then
 	MYSQL_NOTE="skipped in smoke mode (server start-up)"
+elif [ "$ONLY" = big ]; then
+	MYSQL_NOTE="skipped (BENCH_ONLY=big)"
 else
 	. "$TOP/tests/mysql_harness.sh"
 	if ! mysql_usable; then
@@ -542,11 +552,17 @@ for size in $BIG_SIZES; do
 		BIG="$BIG big${size}_$a"
 	done
 done
+if [ "$ONLY" = big ]; then
+	SEQ_MD= SEQ_MBOX= PAR=
+fi
 declare_rows $SEQ_MD $SEQ_MBOX $PAR $BIG
 
+[ "$ONLY" = big ] || {
 say "bench: sequential, $RUNS x $N deliveries of 4 KB per row"
 rounds "$RUNS" "$RUNS_SLOW" 3 50 "1 $N $CORPUS/msg.eml" $SEQ_MD $SEQ_MBOX
+}
 for p in 2 8; do
+	[ "$ONLY" = big ] && break
 	say "bench: $p parallel streams, $PAR_RUNS x $PAR_N deliveries per row"
 	keys=
 	for k in $PAR; do
