@@ -277,15 +277,8 @@ mbox_append(int fd, struct journal *jr, const struct delivery *dl,
 		free(from);
 		return (-1);
 	}
-	if (mbox_reserve(fd, start, len, vc) < 0) {
-		err = errno;
-		free(from);
-		if (ftruncate(fd, start) == 0)	/* drop what was reserved */
-			journal_end(jr);
-		status_errno(why, err, "4.3.0", "error writing message");
-		return (-1);
-	}
-	if (mbox_write(fd, msg, from, headers, start, len, vc) == 0) {
+	if (mbox_reserve(fd, start, len, vc) == 0 &&
+	    mbox_write(fd, msg, from, headers, start, len, vc) == 0) {
 		free(from);
 		journal_end(jr);
 		log_debug("%s: appended and fsync'd", dl->path);
