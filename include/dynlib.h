@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+struct dstatus;
+
 /* One function: its symbol name and where its pointer goes in the table. */
 struct dynlib_sym {
 	const char *name;
@@ -22,6 +24,7 @@ struct dynlib_sym {
 /* A library, its functions and the outcome of the one load attempt. */
 struct dynlib {
 	const char *soname;		/* e.g. "libmariadb.so.3" */
+	const char *what;		/* "the MySQL client library" */
 	const struct dynlib_sym *syms;
 	size_t	nsyms;
 	void	*table;			/* the struct of function pointers */
@@ -31,12 +34,13 @@ struct dynlib {
 
 /*
  * Load lib->soname (RTLD_NOW | RTLD_LOCAL) and fill lib->table, once per
- * process: later calls return the first outcome.  0, or -1 with the
- * loader's reason in lib->err (nothing of the table is then usable).  The
+ * process: later calls return the first outcome.  0, or -1 with why set
+ * to 4.3.5 naming lib->what, the file and the loader's reason (kept in
+ * lib->err; nothing of the table is then usable): a defer.  The
  * library is never unloaded: it may keep global state (libmariadb,
  * libcrypto's exit handlers), which stays reachable until exit exactly as
  * if it had been linked.
  */
-int	dynlib_load(struct dynlib *lib);
+int	dynlib_load(struct dynlib *lib, struct dstatus *why);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dynlib.h"
+#include "status.h"
 
 /* Resolve every symbol into lib->table; -1 with the reason in lib->err. */
 static int
@@ -37,15 +38,12 @@ dynlib_resolve(struct dynlib *lib, void *handle)
 	return (0);
 }
 
-int
-dynlib_load(struct dynlib *lib)
+static int
+dynlib_open(struct dynlib *lib)
 {
 	const char *msg;
 	void	*handle;
 
-	if (lib->state != 0)
-		return (lib->state > 0 ? 0 : -1);
-	lib->state = -1;
 	if ((handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		msg = dlerror();
 		snprintf(lib->err, sizeof(lib->err), "%s", msg != NULL ? msg :
@@ -56,6 +54,17 @@ dynlib_load(struct dynlib *lib)
 		(void)dlclose(handle);
 		return (-1);
 	}
-	lib->state = 1;
 	return (0);
+}
+
+int
+dynlib_load(struct dynlib *lib, struct dstatus *why)
+{
+	if (lib->state == 0)
+		lib->state = dynlib_open(lib) == 0 ? 1 : -1;
+	if (lib->state > 0)
+		return (0);
+	status_set(why, "4.3.5", "cannot load %s (%s): %s", lib->what,
+	    lib->soname, lib->err);
+	return (-1);
 }

@@ -58,14 +58,10 @@ map_db_lib_load(struct dstatus *why)
 		.syms = map_db_syms,
 		.nsyms = sizeof(map_db_syms) / sizeof(map_db_syms[0]),
 		.table = &table,
+		.what = "the Berkeley DB library",
 	};
 
-	if (dynlib_load(&lib) < 0) {
-		status_set(why, "4.3.5", "cannot load the Berkeley DB library "
-		    "(%s): %s", lib.soname, lib.err);
-		return (NULL);
-	}
-	return (&table);
+	return (dynlib_load(&lib, why) == 0 ? &table : NULL);
 }
 
 struct map_db {

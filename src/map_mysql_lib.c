@@ -36,12 +36,8 @@ map_mysql_lib_load(struct dstatus *why)
 		.syms = map_mysql_syms,
 		.nsyms = sizeof(map_mysql_syms) / sizeof(map_mysql_syms[0]),
 		.table = &table,
+		.what = "the MySQL client library",
 	};
 
-	if (dynlib_load(&lib) < 0) {
-		status_set(why, "4.3.5", "cannot load the MySQL client library "
-		    "(%s): %s", lib.soname, lib.err);
-		return (NULL);
-	}
-	return (&table);
+	return (dynlib_load(&lib, why) == 0 ? &table : NULL);
 }
